@@ -1,0 +1,53 @@
+# govdesk — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo .venv-bootstrap/bin/uv)
+PY := .venv/bin/python
+GOVDESK := .venv/bin/govdesk
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/govdesk
+
+.PHONY: setup system-packages demo serve test test-sqlite test-postgres lint bench messages clean
+
+$(UV):
+	python3 -m venv .venv-bootstrap && .venv-bootstrap/bin/pip install -q uv
+
+# Python packages from the lock file, plus system packages where we may install them.
+setup: $(UV) system-packages
+	$(UV) sync --frozen
+
+system-packages:
+	@bash scripts/system-packages.sh
+
+demo: setup
+	$(GOVDESK) migrate --no-input -v0
+	$(GOVDESK) demo
+	$(GOVDESK) runserver $(HOST):$(PORT) --noreload
+
+# Serve with gunicorn (production-like), as the benchmarks do.
+serve: setup
+	.venv/bin/gunicorn govdesk.wsgi --bind $(HOST):$(PORT) --workers 4
+
+test: setup lint test-sqlite test-postgres
+
+test-sqlite:
+	$(PY) -m pytest
+
+test-postgres:
+	@bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy src tests bench
+
+bench: setup
+	@bash scripts/ensure-postgres.sh
+	$(PY) bench/registry.py
+
+messages:
+	cd src/govdesk && ../../$(GOVDESK) makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete && ../../$(GOVDESK) compilemessages
+
+clean:
+	rm -rf .venv .venv-bootstrap var/*.sqlite3

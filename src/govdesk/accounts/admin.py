@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from govdesk.accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
+    list_display = ["username", "first_name", "last_name", "role", "jurisdiction", "is_active"]
+    list_filter = ["role", "is_active"]
+    readonly_fields = ["failed_logins", "locked_until", "last_login", "date_joined"]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        (
+            "govdesk",
+            {
+                "fields": (
+                    "role",
+                    "jurisdiction",
+                    "service_point",
+                    "department",
+                    "failed_logins",
+                    "locked_until",
+                )
+            },
+        ),
+    )

@@ -1,0 +1,76 @@
+"""Staff users with a role and a jurisdiction; API tokens for staff and residents."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from govdesk.common.roles import Role
+from govdesk.organisations.models import Department, Region, ServicePoint
+
+
+class User(AbstractUser):
+    """A member of staff. Residents are not users: they authenticate through the identity
+    provider adapter and act as a person of the registry."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    jurisdiction = models.ForeignKey(
+        Region,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    service_point = models.ForeignKey(
+        ServicePoint,
+        verbose_name=_("service point"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    failed_logins = models.PositiveIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only its SHA-256 digest is stored; the token itself is shown once."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
+    )
+    resident = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
+    )
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, resident__isnull=True)
+                | models.Q(user__isnull=True, resident__isnull=False),
+                name="apitoken_one_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"

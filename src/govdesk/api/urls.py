@@ -1,0 +1,23 @@
+"""The /api/v1/ surface: one NinjaAPI, routers per domain."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from govdesk.api import errors
+from govdesk.api.auth import BearerToken
+from govdesk.api.people import router as people_router
+
+api = NinjaAPI(
+    title="govdesk API",
+    version="1",
+    description=(
+        "Grassroots government services on one platform. Authenticate with "
+        "`Authorization: Bearer <token>` (`govdesk token create USERNAME`, or "
+        "`govdesk token create --resident ID_NUMBER`)."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api-v1",
+)
+errors.install(api)
+api.add_router("/people", people_router)

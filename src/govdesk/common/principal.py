@@ -1,0 +1,53 @@
+"""Whoever is calling: a member of staff or a resident acting for themselves.
+
+Domain services take a ``Principal`` and decide access themselves; interface layers (API,
+workbench, portal) only build it from the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from govdesk.audit.services import Actor
+from govdesk.common.idnumbers import mask
+from govdesk.common.roles import RESIDENT
+
+if TYPE_CHECKING:
+    from govdesk.accounts.models import User
+    from govdesk.organisations.models import Region
+    from govdesk.people.models import Person
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["staff", "resident"]
+    user: User | None = None
+    person: Person | None = None
+    ip: str = ""
+
+    @property
+    def role(self) -> str:
+        if self.kind == "resident":
+            return RESIDENT
+        return self.user.role if self.user is not None else ""
+
+    @property
+    def name(self) -> str:
+        if self.user is not None:
+            return self.user.username
+        if self.person is not None:
+            return f"resident:{mask(self.person.id_number)}"
+        return "anonymous"
+
+    @property
+    def jurisdiction(self) -> Region | None:
+        return self.user.jurisdiction if self.user is not None else None
+
+    def actor(self) -> Actor:
+        return Actor(name=self.name, role=self.role, ip=self.ip)
+
+    def covers(self, region: Region | None) -> bool:
+        """True if ``region`` lies inside this member of staff's jurisdiction."""
+        home = self.jurisdiction
+        return home is not None and region is not None and home.contains(region)

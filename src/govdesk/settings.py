@@ -1,0 +1,220 @@
+"""Django settings for govdesk. Every value comes from the environment via ``common.env``."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from govdesk.common.env import env_bool, env_int, env_list, env_str, load_dotenv
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+VAR_DIR = Path(
+    env_str(
+        "GOVDESK_VAR_DIR",
+        str(BASE_DIR / "var"),
+        "Folder for the SQLite database, generated development keys, uploaded and issued files.",
+    )
+)
+
+
+def _key_from_env_or_file(name: str, help: str) -> str:
+    """A secret from the environment; for development only, a random one kept under var/."""
+    value = env_str(name, "", help, secret=True)
+    if value:
+        return value
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / f"{name.lower()}.dev"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+DEBUG = env_bool("GOVDESK_DEBUG", False, "Django debug mode. Never true in production.")
+SECRET_KEY = _key_from_env_or_file(
+    "GOVDESK_SECRET_KEY",
+    "Django's secret key (sessions, CSRF). If unset, a development key is generated under var/.",
+)
+AUDIT_KEY = _key_from_env_or_file(
+    "GOVDESK_AUDIT_KEY",
+    "HMAC key that chains the audit trail. Kept outside the database; losing it makes the trail "
+    "unverifiable. If unset, a development key is generated under var/.",
+)
+ALLOWED_HOSTS = env_list(
+    "GOVDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "GOVDESK_CSRF_TRUSTED_ORIGINS", [], "Origins (scheme://host) trusted for CSRF behind a proxy."
+)
+PUBLIC_BASE_URL = env_str(
+    "GOVDESK_PUBLIC_BASE_URL",
+    "http://127.0.0.1:8000",
+    "Public URL of this site, used in QR codes, verification links and printed URLs.",
+)
+
+DATABASES: dict[str, Any] = {
+    "default": dj_database_url.parse(
+        env_str(
+            "DATABASE_URL",
+            f"sqlite:///{VAR_DIR / 'govdesk.sqlite3'}",
+            "Database URL: sqlite:///path or postgres://user@host:5432/name.",
+        ),
+        conn_max_age=env_int(
+            "GOVDESK_DB_CONN_MAX_AGE", 60, "Seconds to keep a database connection open."
+        ),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+CACHE_URL = env_str(
+    "GOVDESK_CACHE_URL", "", "Cache: empty for in-process memory, or redis://127.0.0.1:6379/0."
+)
+CACHES: dict[str, Any] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "govdesk.organisations",
+    "govdesk.accounts",
+    "govdesk.people",
+    "govdesk.audit",
+    "govdesk.portal",
+    "govdesk.workbench",
+    "govdesk.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "govdesk.urls"
+WSGI_APPLICATION = "govdesk.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "workbench:login"
+LOGIN_REDIRECT_URL = "workbench:home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = ["govdesk.accounts.backends.LockoutModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_MAX_FAILURES = env_int(
+    "GOVDESK_LOGIN_MAX_FAILURES", 5, "Failed staff logins before the account is locked."
+)
+LOGIN_LOCKOUT_MINUTES = env_int(
+    "GOVDESK_LOGIN_LOCKOUT_MINUTES", 15, "Minutes a locked staff account stays locked."
+)
+API_TOKEN_DAYS = env_int("GOVDESK_API_TOKEN_DAYS", 30, "Days an API bearer token stays valid.")
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("GOVDESK_TIME_ZONE", "Asia/Shanghai", "Local time zone for display.")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES: dict[str, Any] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "media"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS: dict[str, Any] = {
+    "default": {
+        "BACKEND": env_str(
+            "GOVDESK_TASKS_BACKEND",
+            "django_tasks_db.DatabaseBackend",
+            "django-tasks backend; ImmediateBackend runs tasks in-process (tests).",
+        )
+    }
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool(
+    "GOVDESK_SECURE_COOKIES", False, "Send cookies over HTTPS only (true behind TLS)."
+)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env_str("GOVDESK_LOG_LEVEL", "WARNING", "Log level (DEBUG, INFO, WARNING)."),
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+REGISTRY_SOURCE = env_str(
+    "GOVDESK_REGISTRY",
+    "local",
+    "Registry source adapter: 'local' (the embedded registry), an https:// base URL of a "
+    "registry service speaking the bulk look-up protocol, or a dotted path to a class.",
+)
+REGISTRY_TOKEN = env_str(
+    "GOVDESK_REGISTRY_TOKEN", "", "Bearer token for an HTTP registry source.", secret=True
+)
