@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.test import Client
 
 from govdesk.accounts.models import User
 from govdesk.accounts.services import token_create
-from govdesk.demo.loader import personas_load, regions_load, staff_load
+from govdesk.demo.loader import catalogue_load, personas_load, regions_load, staff_load
 from govdesk.organisations.models import Region
 
 PASSWORD = "test-password-123"
@@ -19,16 +20,31 @@ def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Load the catalogue, the demo city, its staff and the personas once per test session."""
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        hashers = settings.PASSWORD_HASHERS
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        try:
+            catalogue_load()
+            regions = regions_load()
+            staff_load(regions, PASSWORD)
+            personas_load(regions)
+        finally:
+            settings.PASSWORD_HASHERS = hashers
+
+
 @pytest.fixture
 def regions(db: None) -> dict[str, Region]:
-    return regions_load()
+    return {r.code: r for r in Region.objects.all()}
 
 
 @pytest.fixture
 def world(regions: dict[str, Region]) -> dict[str, Region]:
-    """The demo city with its staff and the personas of PRODUCT.md."""
-    staff_load(regions, PASSWORD)
-    personas_load(regions)
+    """The demo city with its staff and the personas of PRODUCT.md (loaded once a session)."""
     return regions
 
 
@@ -47,5 +63,24 @@ def api(client: Client) -> Any:
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             return client.get(path, headers=headers)
+
+        def send(
+            self, method: str, path: str, token: str | None, body: Any = None, **headers: str
+        ) -> Any:
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            return client.generic(
+                method,
+                path,
+                data=json.dumps(body or {}),
+                content_type="application/json",
+                headers=headers,
+            )
+
+        def post(self, path: str, token: str | None, body: Any = None, **headers: str) -> Any:
+            return self.send("POST", path, token, body, **headers)
+
+        def patch(self, path: str, token: str | None, body: Any = None, **headers: str) -> Any:
+            return self.send("PATCH", path, token, body, **headers)
 
     return Api()

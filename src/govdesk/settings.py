@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "govdesk.accounts",
     "govdesk.people",
     "govdesk.audit",
+    "govdesk.catalog",
+    "govdesk.forms",
+    "govdesk.applications",
     "govdesk.portal",
     "govdesk.workbench",
     "govdesk.demo",
@@ -217,4 +220,11 @@ REGISTRY_SOURCE = env_str(
 )
 REGISTRY_TOKEN = env_str(
     "GOVDESK_REGISTRY_TOKEN", "", "Bearer token for an HTTP registry source.", secret=True
+)
+
+DEMO_PASSWORD = env_str(
+    "GOVDESK_DEMO_PASSWORD",
+    "govdesk-demo-2026",
+    "Password `govdesk demo` gives the demo staff accounts (and prints). Demo only.",
+    secret=True,
 )

@@ -12,6 +12,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from govdesk.applications.errors import ApplicationError, InvalidFields
 from govdesk.common.idnumbers import InvalidIdNumber
 from govdesk.people.selectors import AccessDenied, PersonNotFound
 
@@ -43,6 +44,26 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(PersonNotFound)
     def not_found(request: HttpRequest, exc: PersonNotFound) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc)}, status=404)
+
+    @api.exception_handler(ApplicationError)
+    def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+        if isinstance(exc, InvalidFields):
+            body: dict[str, Any] = {
+                "detail": [
+                    {
+                        "loc": ["body", *key.split(".", 1)]
+                        if key.startswith("materials_provided")
+                        else ["body", "fields", key],
+                        "msg": msg,
+                        "type": "invalid",
+                    }
+                    for key, msg in exc.errors.items()
+                ],
+                "message": exc.message,
+            }
+        else:
+            body = {"detail": exc.message, **exc.extra}
+        return api.create_response(request, body, status=exc.status)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from govdesk.api import errors
+from govdesk.api.applications import bundles_router
+from govdesk.api.applications import router as applications_router
 from govdesk.api.auth import BearerToken
 from govdesk.api.people import router as people_router
 
@@ -21,3 +23,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/people", people_router)
+api.add_router("/applications", applications_router)
+api.add_router("/bundles", bundles_router)

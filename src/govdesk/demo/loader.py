@@ -8,7 +8,9 @@ from datetime import date
 from django.db import transaction
 
 from govdesk.accounts.services import staff_user_upsert
+from govdesk.catalog.services import catalog_load
 from govdesk.common.roles import Role
+from govdesk.forms.services import forms_load
 from govdesk.organisations.models import Region, RegionLevel
 from govdesk.organisations.services import department_upsert, region_upsert, service_point_upsert
 from govdesk.people.generator import EMPLOYERS, population_generate
@@ -37,7 +39,6 @@ REGIONS = [
     ("320213002001", "新生路社区", RegionLevel.COMMUNITY, "320213002000"),
 ]
 CHUNLEI = "320205005001"
-DEMO_PASSWORD_DEFAULT = "govdesk-demo-2026"  # noqa: S105 - printed by the demo on purpose
 
 SERVICE_POINTS = [
     ("SP-320205005001", "春雷社区党群服务中心便民服务站", CHUNLEI, "云林街道春雷苑东门"),
@@ -346,9 +347,16 @@ def personas_load(regions: dict[str, Region]) -> None:
     )
 
 
+def catalogue_load() -> None:
+    """The catalogue, the data element dictionary and the form definitions."""
+    report = catalog_load()
+    forms_load(version=report.version)
+
+
 @transaction.atomic
 def demo_load(*, password: str, people: int, seed: int = 2026) -> int:
     """Everything the demo needs. Returns the number of synthetic people added."""
+    catalogue_load()
     regions = regions_load()
     staff_load(regions, password)
     personas_load(regions)

@@ -49,6 +49,7 @@ class Department(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
     short_name = models.CharField(_("short name"), max_length=16)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, related_name="departments"
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from govdesk.demo.loader import DEMO_PASSWORD_DEFAULT, STAFF, demo_load
+from govdesk.demo.loader import STAFF, demo_load
 
 
 class Command(BaseCommand):
@@ -22,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = os.environ.get("GOVDESK_DEMO_PASSWORD", DEMO_PASSWORD_DEFAULT)
+        password = settings.DEMO_PASSWORD
         added = demo_load(password=password, people=options["people"], seed=options["seed"])
         base = settings.PUBLIC_BASE_URL.rstrip("/")
         self.stdout.write(f"demo data ready ({added} synthetic residents added)\n")

@@ -1,0 +1,293 @@
+"""/api/v1/applications and /api/v1/bundles/{code}/start — the once-only lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema, Status
+
+from govdesk.api.auth import principal_of
+from govdesk.api.errors import ErrorOut, ValidationErrorOut
+from govdesk.applications import selectors, services
+from govdesk.applications.printing import application_form_pdf
+
+router = Router(tags=["applications"])
+bundles_router = Router(tags=["bundles"])
+
+
+class ApplicationIn(Schema):
+    matter: str = Field(description="Matter code, e.g. HRSS-001")
+    applicant: str = Field(description="The applicant's ID number")
+    channel: Literal["window", "online"] = "window"
+
+
+class ApplicationPatch(Schema):
+    fields: dict[str, Any] = Field(default_factory=dict, description="key → typed value")
+    version: int | None = Field(None, description="The version you edited; stale gives 409")
+    materials_provided: list[str] | None = None
+
+
+class ActionIn(Schema):
+    action: Literal["accept", "return", "approve", "refuse", "complete"]
+    comment: str = ""
+    version: int | None = None
+
+
+class BundleStartIn(Schema):
+    applicant: str
+    channel: Literal["window", "online"] = "window"
+
+
+class FieldOut(Schema):
+    key: str
+    label: str
+    type: str
+    choices: list[list[str]]
+    section: str
+    value: Any
+    source: str | None = Field(
+        description="registry | licence | captured | typed | derived | default, or null"
+    )
+    origin: str
+    as_of: str | None
+    required: bool
+    missing: bool
+    derived: bool
+    conflict: dict[str, Any] | None
+
+
+class MaterialOut(Schema):
+    name: str
+    status: str = Field(description="licence | registry | required | provided")
+    evidence: str
+    required: bool
+    licence_type: str
+
+
+class EventOut(Schema):
+    action: str
+    from_: str = Field(alias="from")
+    to: str
+    actor: str
+    role: str
+    at: str
+    comment: str
+
+
+class ApplicationOut(Schema):
+    id: str
+    number: str
+    matter: dict[str, Any]
+    applicant: dict[str, Any]
+    channel: str
+    status: str
+    status_label: str
+    version: int
+    created_at: str
+    submitted_at: str | None
+    deadline: str | None
+    time_limit_days: int
+    bundle: dict[str, Any] | None
+    form: dict[str, Any]
+    fields: list[FieldOut]
+    materials: list[MaterialOut]
+    optional_materials: list[MaterialOut]
+    timeline: list[EventOut]
+    allowed_actions: list[str]
+    certificate: dict[str, Any] | None
+    outcome: dict[str, Any]
+
+
+class StepOut(Schema):
+    order: int
+    matter: str
+    matter_name: str
+    application: str | None
+    condition: str
+
+
+class BundleRunOut(Schema):
+    id: str
+    bundle: str
+    steps: list[StepOut]
+
+
+class ConflictOut(Schema):
+    detail: str
+    your_version: int | None = None
+    current_version: int | None = None
+    status: str | None = None
+
+
+RESPONSES: dict[int, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ConflictOut,
+    422: ValidationErrorOut,
+}
+
+
+def _detail(request: HttpRequest, application_id: UUID | str) -> dict[str, Any]:
+    principal = principal_of(request)
+    application = selectors.get_application(principal=principal, application_id=application_id)
+    return selectors.application_detail(principal=principal, application=application)
+
+
+def _idempotency_key(request: HttpRequest) -> str | None:
+    return request.headers.get("Idempotency-Key")
+
+
+@router.post(
+    "",
+    response={201: ApplicationOut, 200: ApplicationOut, **RESPONSES},
+    summary="Start an application (prefilled)",
+)
+def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+
+    def act() -> tuple[int, dict[str, Any]]:
+        application = services.application_create(
+            principal=principal,
+            matter_code=payload.matter,
+            applicant=payload.applicant,
+            channel=payload.channel,
+        )
+        return 201, selectors.application_detail(principal=principal, application=application)
+
+    return Status(
+        *services.run_idempotent(
+            scope=f"{principal.name}:create", key=_idempotency_key(request), action=act
+        )
+    )
+
+
+@router.get(
+    "",
+    response={200: list[ApplicationOut], **RESPONSES},
+    summary="My queue (staff: waiting in my jurisdiction; resident: mine)",
+)
+def queue(request: HttpRequest, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    principal = principal_of(request)
+    items = selectors.queue_for(principal, status=status)[: max(1, min(limit, 200))]
+    return [selectors.application_detail(principal=principal, application=a) for a in items]
+
+
+@router.get(
+    "/{application_id}",
+    response={200: ApplicationOut, **RESPONSES},
+    summary="The application: status, fields with sources, materials, timeline",
+)
+def detail(request: HttpRequest, application_id: UUID) -> dict[str, Any]:
+    return _detail(request, application_id)
+
+
+@router.patch(
+    "/{application_id}",
+    response={200: ApplicationOut, **RESPONSES},
+    summary="Type values (each becomes a fact reused everywhere)",
+)
+def update(request: HttpRequest, application_id: UUID, payload: ApplicationPatch) -> dict[str, Any]:
+    principal = principal_of(request)
+    version = payload.version
+    if version is None and request.headers.get("If-Match", "").strip('"W/').isdigit():
+        version = int(request.headers["If-Match"].strip('"W/'))
+    application = services.application_update(
+        principal=principal,
+        application_id=application_id,
+        fields=payload.fields,
+        version=version,
+        materials_provided=payload.materials_provided,
+    )
+    return selectors.application_detail(principal=principal, application=application)
+
+
+@router.post(
+    "/{application_id}/submit",
+    response={200: ApplicationOut, **RESPONSES},
+    summary="Submit (idempotent with Idempotency-Key)",
+)
+def submit(request: HttpRequest, application_id: UUID) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+
+    def act() -> tuple[int, dict[str, Any]]:
+        application = services.application_submit(
+            principal=principal, application_id=application_id
+        )
+        return 200, selectors.application_detail(principal=principal, application=application)
+
+    return Status(
+        *services.run_idempotent(
+            scope=f"{principal.name}:submit:{application_id}",
+            key=_idempotency_key(request),
+            action=act,
+        )
+    )
+
+
+@router.post(
+    "/{application_id}/actions",
+    response={200: ApplicationOut, **RESPONSES},
+    summary="accept | return | approve | refuse | complete",
+)
+def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+
+    def run() -> tuple[int, dict[str, Any]]:
+        application = services.application_act(
+            principal=principal,
+            application_id=application_id,
+            action=payload.action,
+            comment=payload.comment,
+            version=payload.version,
+        )
+        return 200, selectors.application_detail(principal=principal, application=application)
+
+    return Status(
+        *services.run_idempotent(
+            scope=f"{principal.name}:act:{application_id}:{payload.action}",
+            key=_idempotency_key(request),
+            action=run,
+        )
+    )
+
+
+@router.get(
+    "/{application_id}/form.pdf",
+    response={200: None, **RESPONSES},
+    summary="The printable application form, filled from facts",
+)
+def form_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    principal = principal_of(request)
+    application = selectors.get_application(principal=principal, application_id=application_id)
+    pdf = application_form_pdf(principal=principal, application=application)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{application.number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@bundles_router.post(
+    "/{code}/start",
+    response={201: BundleRunOut, 200: BundleRunOut, **RESPONSES},
+    summary="Start a bundle: one prefilled application per step",
+)
+def start_bundle(request: HttpRequest, code: str, payload: BundleStartIn) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+
+    def run() -> tuple[int, dict[str, Any]]:
+        bundle_run = services.bundle_start(
+            principal=principal,
+            bundle_code=code,
+            applicant=payload.applicant,
+            channel=payload.channel,
+        )
+        return 201, selectors.bundle_run_detail(bundle_run)
+
+    return Status(
+        *services.run_idempotent(
+            scope=f"{principal.name}:bundle:{code}", key=_idempotency_key(request), action=run
+        )
+    )

@@ -1,0 +1,40 @@
+"""Errors the application services raise; the API maps each to its HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    status = 400
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class NotFound(ApplicationError):
+    status = 404
+
+
+class NotAllowed(ApplicationError):
+    status = 403
+
+
+class StateConflict(ApplicationError):
+    status = 409
+
+
+class VersionConflict(ApplicationError):
+    status = 409
+
+
+class InvalidFields(ApplicationError):
+    """Bad input, a message per field; nothing was saved."""
+
+    status = 422
+
+    def __init__(self, message: str, errors: dict[str, str]) -> None:
+        super().__init__(message, errors=errors)
+        self.errors = errors

@@ -1,0 +1,136 @@
+"""Applications (办件): one matter for one applicant, their lifecycle and timeline; bundle runs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from govdesk.catalog.models import Bundle, Matter
+from govdesk.organisations.models import Region, ServicePoint
+from govdesk.people.models import Person
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned for correction")
+    REVIEWED = "reviewed", _("Passed first review")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    COMPLETED = "completed", _("Completed")
+
+
+OPEN_STATUSES = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.ACCEPTED,
+    Status.RETURNED,
+    Status.REVIEWED,
+)
+EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", _("At the window")
+    ONLINE = "online", _("Online")
+
+
+class BundleRun(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bundle = models.ForeignKey(Bundle, on_delete=models.PROTECT, related_name="runs")
+    applicant = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bundle_runs")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="bundle_runs")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    skipped = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("bundle run")
+        verbose_name_plural = _("bundle runs")
+
+    def __str__(self) -> str:
+        return f"{self.bundle.name} ({self.id})"
+
+
+class Application(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="applications")
+    applicant = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="applications")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="applications")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    service_point = models.ForeignKey(
+        ServicePoint, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    bundle_run = models.ForeignKey(
+        BundleRun, on_delete=models.CASCADE, null=True, blank=True, related_name="applications"
+    )
+    step = models.PositiveIntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateField(_("statutory deadline"), null=True, blank=True)
+    snapshot = models.JSONField(_("fields as submitted"), null=True, blank=True)
+    materials_provided = models.JSONField(default=list, blank=True)
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "region"]),
+            models.Index(fields=["applicant", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ApplicationEvent(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor = models.CharField(_("actor"), max_length=150)
+    actor_role = models.CharField(_("role"), max_length=32)
+    at = models.DateTimeField(auto_now_add=True)
+    comment = models.TextField(_("comment"), blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("application event")
+        verbose_name_plural = _("application events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.action}"
+
+
+class IdempotentRequest(models.Model):
+    """A response kept for an ``Idempotency-Key``, so a retried or doubled request gets the same
+    answer and never acts twice."""
+
+    scope = models.CharField(max_length=200)
+    key = models.CharField(max_length=100)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotent_scope_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -1,0 +1,34 @@
+"""Outcome handlers: what follows an approval (issue a certificate or an e-licence, notify a
+department). Other apps register handlers here; this app never imports them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from govdesk.applications.models import Application
+
+Handler = Callable[["Application"], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    applies: Callable[[Application], bool]
+    handler: Handler
+
+
+_REGISTRY: list[Registration] = []
+
+
+def register(name: str, applies: Callable[[Application], bool], handler: Handler) -> None:
+    """Register ``handler`` to run after approval of applications for which ``applies``."""
+    global _REGISTRY
+    _REGISTRY = [r for r in _REGISTRY if r.name != name]
+    _REGISTRY.append(Registration(name, applies, handler))
+
+
+def handlers_for(application: Application) -> list[Registration]:
+    return [r for r in _REGISTRY if r.applies(application)]

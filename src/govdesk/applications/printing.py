@@ -1,0 +1,144 @@
+"""The printable application form: generated from the application's facts, never blank."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from govdesk.applications.materials import resolve_materials
+from govdesk.applications.models import Application
+from govdesk.applications.selectors import _produced_earlier, resolved_fields
+from govdesk.audit.services import audit_record, subject_ref
+from govdesk.common.idnumbers import mask
+from govdesk.common.principal import Principal
+from govdesk.forms.prefill import Resolved
+from govdesk.forms.schema import form_for
+
+SOURCE_LABELS = {
+    "population": "人口库",
+    "social_security": "社保库",
+    "civil_affairs": "民政库",
+    "disabled_federation": "残联",
+    "medical_insurance": "医保库",
+    "licence_library": "电子证照",
+}
+KIND_LABELS = {
+    "licence": "电子证照",
+    "captured": "已采集",
+    "typed": "本次填写",
+    "derived": "推算",
+    "default": "默认",
+}
+RELATIONS = {
+    "head": "户主",
+    "spouse": "配偶",
+    "son": "子",
+    "daughter": "女",
+    "daughter_in_law": "儿媳",
+    "son_in_law": "女婿",
+    "grandson": "孙子",
+    "granddaughter": "孙女",
+    "father": "父亲",
+    "mother": "母亲",
+    "sibling": "兄弟姐妹",
+    "other": "其他",
+}
+STATUS_LABELS = {
+    "licence": "电子证照已核验",
+    "registry": "系统数据已核验",
+    "provided": "窗口已核验",
+    "required": "需申请人提供",
+}
+
+
+def display(r: Resolved) -> str:
+    value = r.value
+    if value in (None, "", []):
+        return ""
+    labels = {str(c[0]): str(c[1]) for c in r.choices}
+    if r.type == "choice":
+        return labels.get(str(value), str(value))
+    if r.type == "multichoice" and isinstance(value, list):
+        return "、".join(labels.get(str(v), str(v)) for v in value)
+    if r.type == "bool":
+        return "是" if value else "否"
+    if r.type == "list" and isinstance(value, list):
+        return "；".join(
+            f"{m.get('name', '')}（{RELATIONS.get(str(m.get('relation')), m.get('relation', ''))}）"
+            for m in value
+            if isinstance(m, dict)
+        )
+    return str(value)
+
+
+def source_label(r: Resolved) -> str:
+    if r.source == "registry":
+        return SOURCE_LABELS.get(r.origin, "登记库")
+    return KIND_LABELS.get(r.source or "", "")
+
+
+def form_data(application: Application) -> dict[str, Any]:
+    form = form_for(application.matter)
+    fields = resolved_fields(application, form)
+    materials, _ = resolve_materials(
+        id_number=application.applicant.id_number,
+        requirements=list(application.matter.materials.all()),
+        provided=application.materials_provided,
+        produced_earlier=_produced_earlier(application),
+    )
+    checkboxes = {
+        spec.label: {
+            "options": [str(c[1]) for c in spec.choices],
+            "chosen": [
+                str(c[1])
+                for c in spec.choices
+                if fields[spec.key].value is not None and str(c[0]) in list(fields[spec.key].value)
+            ],
+        }
+        for spec in form.fields
+        if spec.type == "multichoice"
+    }
+    return {
+        "title": form.title,
+        "matter": application.matter.name,
+        "number": application.number,
+        "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+        "department": application.matter.department.name,
+        "sections": [
+            {
+                "title": title,
+                "fields": [
+                    {
+                        "label": spec.label,
+                        "value": display(fields[spec.key]),
+                        "source": source_label(fields[spec.key]),
+                    }
+                    for spec in specs
+                ],
+            }
+            for title, specs in form.sections
+        ],
+        "checkboxes": checkboxes,
+        "materials": [
+            {"name": m.name, "status": STATUS_LABELS.get(m.status, m.status)} for m in materials
+        ],
+        "signature_lines": form.signature_lines,
+    }
+
+
+def application_form_pdf(*, principal: Principal, application: Application) -> bytes:
+    """Render the filled form. Staff downloads are audited (the form carries personal data)."""
+    from govdesk.documents.pdf import render
+
+    data = form_data(application)
+    pdf = render(form_for(application.matter).template, data)
+    audit_record(
+        actor=principal.actor(),
+        action="application.form_pdf",
+        subject_type="person",
+        subject_id=subject_ref(application.applicant.id_number),
+        subject_label=mask(application.applicant.id_number),
+        detail={"application": str(application.id)},
+    )
+    return pdf

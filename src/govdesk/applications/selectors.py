@@ -1,0 +1,299 @@
+"""Reads of applications: the full application as screens and the API show it, queues,
+open applications and suggested bundles for a person. Staff reads are audited."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from govdesk.applications import policies
+from govdesk.applications.errors import NotFound
+from govdesk.applications.materials import resolve_materials
+from govdesk.applications.models import OPEN_STATUSES, Application, Status
+from govdesk.audit.services import audit_record, subject_ref
+from govdesk.catalog.models import Bundle
+from govdesk.common.idnumbers import mask, mask_phone
+from govdesk.common.principal import Principal
+from govdesk.common.roles import Role
+from govdesk.forms.models import FormDefinition
+from govdesk.forms.prefill import Resolved, prefill
+from govdesk.forms.schema import FormSpec, form_for
+from govdesk.people.sources import registry
+
+MASKERS = {"id_number": mask, "phone": mask_phone}
+
+
+def _mask_value(kind: str, value: Any) -> Any:
+    if value in (None, ""):
+        return value
+    if kind in MASKERS:
+        return MASKERS[kind](str(value))
+    if kind == "bank_account":
+        text = str(value)
+        return "*" * max(0, len(text) - 4) + text[-4:]
+    if kind == "list" and isinstance(value, list):
+        return [
+            {**item, "id_number": mask(item["id_number"])}
+            if isinstance(item, dict) and "id_number" in item
+            else item
+            for item in value
+        ]
+    return value
+
+
+def get_application(*, principal: Principal, application_id: UUID | str) -> Application:
+    try:
+        application = Application.objects.select_related(
+            "matter", "matter__department", "applicant", "region", "bundle_run__bundle"
+        ).get(pk=application_id)
+    except (Application.DoesNotExist, ValueError) as exc:
+        raise NotFound(_("No such application.")) from exc
+    if not policies.may_read(principal, application):
+        audit_record(
+            actor=principal.actor(),
+            action="application.read",
+            result="denied",
+            subject_type="person",
+            subject_id=subject_ref(application.applicant.id_number),
+            subject_label=mask(application.applicant.id_number),
+            detail={"application": str(application.id)},
+        )
+        raise NotFound(_("No such application."))
+    return application
+
+
+def resolved_fields(application: Application, form: FormSpec) -> dict[str, Resolved]:
+    """Live values while the application can still change; the submitted values after."""
+    live = prefill(
+        id_number=application.applicant.id_number,
+        specs=form.fields,
+        application_ref=str(application.id),
+    )
+    if application.snapshot and application.status not in (Status.DRAFT, Status.RETURNED):
+        for key, frozen in application.snapshot.items():
+            if key in live:
+                live[key].value = frozen["value"]
+                live[key].source = frozen["source"]
+                live[key].origin = frozen.get("origin", "")
+                live[key].as_of = frozen.get("as_of")
+                live[key].conflict = frozen.get("conflict")
+    return live
+
+
+def _produced_earlier(application: Application) -> dict[str, str]:
+    if application.bundle_run_id is None or application.step is None:
+        return {}
+    earlier = (
+        Application.objects.filter(
+            bundle_run_id=application.bundle_run_id, step__lt=application.step
+        )
+        .exclude(status=Status.REFUSED)
+        .select_related("matter")
+    )
+    forms = {
+        f.matter_id: f.produces
+        for f in FormDefinition.objects.filter(matter__in=[a.matter_id for a in earlier])
+        if f.produces
+    }
+    return {
+        forms[a.matter_id]: f"{a.step}. {a.matter.name}" for a in earlier if a.matter_id in forms
+    }
+
+
+def application_detail(
+    *, principal: Principal, application: Application, unmask: bool = False
+) -> dict[str, Any]:
+    """The application with every field (value, source, required, missing), the materials
+    checklist, the timeline and the actions this principal may take."""
+    form = form_for(application.matter)
+    fields = resolved_fields(application, form)
+    show_full = unmask and (
+        principal.kind == "resident" or principal.role in {Role.CLERK, Role.REVIEWER, Role.APPROVER}
+    )
+    materials, optional = resolve_materials(
+        id_number=application.applicant.id_number,
+        requirements=list(application.matter.materials.all()),
+        provided=application.materials_provided,
+        produced_earlier=_produced_earlier(application),
+    )
+    if principal.kind == "staff":
+        audit_record(
+            actor=principal.actor(),
+            action="application.read",
+            subject_type="person",
+            subject_id=subject_ref(application.applicant.id_number),
+            subject_label=mask(application.applicant.id_number),
+            detail={"application": str(application.id), "unmasked": show_full},
+        )
+    sections = {spec.key: spec.section for spec in form.fields}
+    certificate = application.outcome.get("certificate")
+    return {
+        "id": str(application.id),
+        "number": application.number,
+        "matter": {
+            "code": application.matter.code,
+            "name": application.matter.name,
+            "department": application.matter.department.short_name,
+            "decided_at": application.matter.decided_at,
+        },
+        "applicant": {
+            "name": application.applicant.name,
+            "id_number": application.applicant.id_number
+            if show_full
+            else mask(application.applicant.id_number),
+        },
+        "channel": application.channel,
+        "status": application.status,
+        "status_label": application.get_status_display(),
+        "version": application.version,
+        "created_at": application.created_at.isoformat(),
+        "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
+        "deadline": application.deadline.isoformat() if application.deadline else None,
+        "time_limit_days": application.matter.time_limit_days,
+        "bundle": (
+            {
+                "id": str(application.bundle_run_id),
+                "code": application.bundle_run.bundle.code,
+                "name": application.bundle_run.bundle.name,
+                "step": application.step,
+            }
+            if application.bundle_run_id and application.bundle_run
+            else None
+        ),
+        "form": {
+            "code": form.code,
+            "title": form.title,
+            "pdf_url": f"/api/v1/applications/{application.id}/form.pdf",
+        },
+        "fields": [
+            {
+                "key": r.key,
+                "label": r.label,
+                "type": r.type,
+                "choices": r.choices,
+                "section": sections.get(r.key, ""),
+                "value": r.value
+                if show_full or r.sensitivity != "sensitive"
+                else _mask_value(r.type, r.value),
+                "source": r.source,
+                "origin": r.origin,
+                "as_of": r.as_of,
+                "required": r.required,
+                "missing": r.missing,
+                "derived": r.derived,
+                "conflict": r.conflict,
+            }
+            for r in fields.values()
+        ],
+        "materials": [m.as_json() for m in materials],
+        "optional_materials": [m.as_json() for m in optional],
+        "timeline": [
+            {
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "actor": e.actor,
+                "role": e.actor_role,
+                "at": e.at.isoformat(),
+                "comment": e.comment,
+            }
+            for e in application.events.all()
+        ],
+        "allowed_actions": policies.allowed_actions(principal, application),
+        "certificate": certificate,
+        "outcome": {k: v for k, v in application.outcome.items() if k != "certificate"},
+    }
+
+
+def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Application]:
+    """Applications waiting for this member of staff, scoped to their jurisdiction."""
+    base = Application.objects.select_related("matter", "applicant", "region").order_by(
+        "deadline", "submitted_at"
+    )
+    if principal.kind == "resident":
+        return base.filter(applicant=principal.person)
+    home = principal.jurisdiction
+    if home is None or principal.role not in policies.STAFF_READERS:
+        return base.none()
+    scoped = base.filter(region__path__startswith=home.path)
+    if status:
+        return scoped.filter(status=status)
+    waiting_for: dict[str, list[str]] = {
+        Role.CLERK: [Status.SUBMITTED],
+        Role.REVIEWER: [Status.ACCEPTED],
+        Role.APPROVER: [Status.REVIEWED],
+    }
+    waiting = waiting_for.get(principal.role, [])
+    return scoped.filter(status__in=waiting)
+
+
+def open_applications(*, person_id: int) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(applicant_id=person_id, status__in=OPEN_STATUSES)
+        .select_related("matter")
+        .order_by("-created_at")
+    )
+
+
+SUGGESTIONS = {
+    "BUNDLE-EMPLOYMENT-DIFFICULTY": "employment_ended_recently",
+    "BUNDLE-UTILITIES-LARGE-HOUSEHOLD": "large_household",
+}
+
+
+def suggested_bundles(*, id_number: str, today: date | None = None) -> list[dict[str, str]]:
+    """Bundles the facts point to: a person whose employment ended in the last year is offered
+    the employment-difficulty bundle; a household of five or more the utilities bundle."""
+    today = today or date.today()
+    found = (
+        registry()
+        .lookup(
+            subjects=[id_number],
+            elements=["employment.status", "employment.end_date", "household.size"],
+        )
+        .get(id_number, {})
+    )
+    reasons: dict[str, str] = {}
+    status = found.get("employment.status")
+    ended = found.get("employment.end_date")
+    if status is not None and status.value == "unemployed" and ended is not None:
+        days = (today - date.fromisoformat(ended.value)).days
+        if 0 <= days <= 365:
+            reasons["BUNDLE-EMPLOYMENT-DIFFICULTY"] = _(
+                "Employment ended on %(date)s (social security registry)"
+            ) % {"date": ended.value}
+    size = found.get("household.size")
+    if size is not None and size.value >= 5:
+        reasons["BUNDLE-UTILITIES-LARGE-HOUSEHOLD"] = _(
+            "%(n)d people in the household (population registry)"
+        ) % {"n": size.value}
+    bundles = {b.code: b for b in Bundle.objects.filter(code__in=list(reasons), published=True)}
+    return [
+        {"code": code, "name": bundles[code].name, "reason": reason}
+        for code, reason in reasons.items()
+        if code in bundles
+    ]
+
+
+def bundle_run_detail(run: Any) -> dict[str, Any]:
+    applications = {a.step: a for a in run.applications.all()}
+    return {
+        "id": str(run.id),
+        "bundle": run.bundle.code,
+        "steps": [
+            {
+                "order": step.order,
+                "matter": step.matter.code,
+                "matter_name": step.matter.name,
+                "application": str(applications[step.order].id)
+                if step.order in applications
+                else None,
+                "condition": step.condition,
+            }
+            for step in run.bundle.steps.select_related("matter").order_by("order")
+        ],
+    }

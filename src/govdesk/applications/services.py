@@ -1,0 +1,486 @@
+"""The application lifecycle: create, edit (versioned), submit (idempotent), act, bundles.
+
+Every function is keyword-only, runs in a transaction, writes the timeline and the audit trail,
+and queues side effects (outcome handlers) on commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govdesk.applications import policies
+from govdesk.applications.errors import (
+    InvalidFields,
+    NotAllowed,
+    NotFound,
+    StateConflict,
+    VersionConflict,
+)
+from govdesk.applications.models import (
+    EDITABLE_STATUSES,
+    Application,
+    ApplicationEvent,
+    BundleRun,
+    Channel,
+    IdempotentRequest,
+    Status,
+)
+from govdesk.applications.workdays import add_working_days
+from govdesk.audit.services import audit_record, subject_ref
+from govdesk.catalog.models import Bundle, Matter
+from govdesk.common.idnumbers import InvalidIdNumber, mask, parse
+from govdesk.common.principal import Principal
+from govdesk.common.roles import Role
+from govdesk.forms.models import CapturedFact, DataElement
+from govdesk.forms.prefill import prefill
+from govdesk.forms.schema import form_for
+from govdesk.forms.services import fact_capture
+from govdesk.forms.validation import FieldInvalid, clean_value
+from govdesk.people.models import Person
+
+
+def _number() -> str:
+    return f"GD{timezone.localdate():%Y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+def _person(id_number: str, field: str = "applicant") -> Person:
+    try:
+        value = parse(id_number).value
+    except InvalidIdNumber as exc:
+        raise InvalidFields(_("The ID number is not valid."), {field: str(exc.message)}) from exc
+    person = (
+        Person.objects.select_related("membership__household__region")
+        .filter(id_number=value)
+        .first()
+    )
+    if person is None or not hasattr(person, "membership"):
+        raise NotFound(_("No person with this ID number is in the registry."))
+    return person
+
+
+def _event(
+    application: Application,
+    principal: Principal,
+    action: str,
+    from_status: str = "",
+    comment: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    ApplicationEvent.objects.create(
+        application=application,
+        action=action,
+        from_status=from_status,
+        to_status=application.status,
+        actor=principal.name,
+        actor_role=principal.role,
+        comment=comment,
+        detail=detail or {},
+    )
+    audit_record(
+        actor=principal.actor(),
+        action=f"application.{action}",
+        subject_type="person",
+        subject_id=subject_ref(application.applicant.id_number),
+        subject_label=mask(application.applicant.id_number),
+        detail={
+            "application": str(application.id),
+            "matter": application.matter.code,
+            "from": from_status,
+            "to": application.status,
+        },
+    )
+
+
+def _may_start_for(principal: Principal, person: Person) -> bool:
+    if principal.kind == "resident":
+        return principal.person is not None and principal.person.pk == person.pk
+    region = person.membership.household.region
+    return principal.role == Role.CLERK and principal.covers(region)
+
+
+@transaction.atomic
+def application_create(
+    *,
+    principal: Principal,
+    matter_code: str,
+    applicant: str,
+    channel: str,
+    bundle_run: BundleRun | None = None,
+    step: int | None = None,
+) -> Application:
+    if channel not in Channel.values:
+        raise InvalidFields(_("Unknown channel."), {"channel": _("Use window or online.")})
+    matter = Matter.objects.filter(code=matter_code, published=True).first()
+    if matter is None:
+        raise InvalidFields(
+            _("Unknown matter."), {"matter": _("No published matter has this code.")}
+        )
+    person = _person(applicant)
+    if not _may_start_for(principal, person):
+        audit_record(
+            actor=principal.actor(),
+            action="application.create",
+            result="denied",
+            subject_type="person",
+            subject_id=subject_ref(person.id_number),
+            subject_label=mask(person.id_number),
+        )
+        raise NotAllowed(_("You may not start an application for this person."))
+    if channel == Channel.ONLINE and not matter.online:
+        raise InvalidFields(
+            _("This matter cannot be applied for online."), {"channel": _("Apply at the window.")}
+        )
+    application = Application.objects.create(
+        number=_number(),
+        matter=matter,
+        applicant=person,
+        region=person.membership.household.region,
+        channel=channel,
+        service_point=principal.user.service_point if principal.user else None,
+        bundle_run=bundle_run,
+        step=step,
+        created_by=principal.name,
+    )
+    _event(application, principal, "create")
+    return application
+
+
+def _locked(application_id: UUID | str) -> Application:
+    try:
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("matter", "applicant", "region")
+            .get(pk=application_id)
+        )
+    except (Application.DoesNotExist, ValueError) as exc:
+        raise NotFound(_("No such application.")) from exc
+    return application
+
+
+def _check_read(principal: Principal, application: Application) -> None:
+    if not policies.may_read(principal, application):
+        audit_record(
+            actor=principal.actor(),
+            action="application.read",
+            result="denied",
+            subject_type="person",
+            subject_id=subject_ref(application.applicant.id_number),
+            subject_label=mask(application.applicant.id_number),
+            detail={"application": str(application.id)},
+        )
+        raise NotFound(_("No such application."))
+
+
+@transaction.atomic
+def application_update(
+    *,
+    principal: Principal,
+    application_id: UUID | str,
+    fields: dict[str, Any],
+    version: int | None = None,
+    materials_provided: list[str] | None = None,
+) -> Application:
+    """Type values into a draft. Each becomes a captured fact about the applicant, reused by
+    every later form. All-or-nothing: one bad field and nothing is saved."""
+    application = _locked(application_id)
+    _check_read(principal, application)
+    if not policies.may_edit(principal, application):
+        raise StateConflict(
+            _("This application cannot be edited now (status: %(s)s).")
+            % {"s": application.get_status_display()}
+        )
+    if version is not None and version != application.version:
+        raise VersionConflict(
+            _("Someone else changed this application; reload it and apply your change again."),
+            your_version=version,
+            current_version=application.version,
+        )
+    form = form_for(application.matter)
+    specs = {spec.key: spec for spec in form.fields}
+    elements = {e.key: e for e in DataElement.objects.filter(key__in=list(fields))}
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for key, raw in fields.items():
+        spec = specs.get(key)
+        element = elements.get(key)
+        if spec is None or element is None:
+            errors[key] = _("This form has no such field.")
+            continue
+        if element.derived:
+            errors[key] = _("This value is computed from other facts and cannot be typed.")
+            continue
+        try:
+            cleaned[key] = clean_value(type=spec.type, choices=spec.choices, raw=raw)
+        except FieldInvalid as exc:
+            errors[key] = exc.message
+    known_materials = set(application.matter.materials.values_list("name", flat=True))
+    for name in materials_provided or []:
+        if name not in known_materials:
+            errors[f"materials_provided.{name}"] = _("This matter has no such material.")
+    if errors:
+        raise InvalidFields(_("Some fields are not valid; nothing was saved."), errors)
+    if cleaned:
+        current = prefill(
+            id_number=application.applicant.id_number,
+            specs=[specs[k] for k in cleaned],
+            application_ref=str(application.id),
+        )
+        source = (
+            CapturedFact.Source.DECLARED
+            if principal.kind == "resident"
+            else CapturedFact.Source.TYPED_BY_CLERK
+        )
+        for key, value in cleaned.items():
+            resolved = current[key]
+            registry_value = resolved.value if resolved.source in {"registry", "licence"} else None
+            fact_capture(
+                person=application.applicant,
+                element=key,
+                value=value,
+                source=source,
+                actor=principal.actor(),
+                application_ref=str(application.id),
+                registry_value=registry_value,
+            )
+    if materials_provided is not None:
+        application.materials_provided = sorted(set(materials_provided))
+    application.version += 1
+    application.save(update_fields=["version", "materials_provided", "updated_at"])
+    _event(
+        application,
+        principal,
+        "edit",
+        application.status,
+        detail={"fields": sorted(cleaned), "materials_provided": materials_provided or []},
+    )
+    return application
+
+
+def _snapshot(resolved: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {
+            "value": r.value,
+            "source": r.source,
+            "origin": r.origin,
+            "as_of": r.as_of,
+            "conflict": r.conflict,
+        }
+        for key, r in resolved.items()
+    }
+
+
+@transaction.atomic
+def application_submit(*, principal: Principal, application_id: UUID | str) -> Application:
+    application = _locked(application_id)
+    _check_read(principal, application)
+    if application.status not in EDITABLE_STATUSES:
+        raise StateConflict(_("This application was already submitted."), status=application.status)
+    if not policies.may_edit(principal, application):
+        raise NotAllowed(_("You may not submit this application."))
+    form = form_for(application.matter)
+    resolved = prefill(
+        id_number=application.applicant.id_number,
+        specs=form.fields,
+        application_ref=str(application.id),
+    )
+    missing = {k: _("Required.") for k, r in resolved.items() if r.missing}
+    if missing:
+        raise InvalidFields(_("Some required fields are still missing."), missing)
+    from_status = application.status
+    application.snapshot = _snapshot(resolved)
+    application.status = Status.SUBMITTED
+    application.submitted_at = timezone.now()
+    application.version += 1
+    application.save()
+    _event(
+        application,
+        principal,
+        "resubmit" if from_status == Status.RETURNED else "submit",
+        from_status,
+    )
+    return application
+
+
+@transaction.atomic
+def application_act(
+    *,
+    principal: Principal,
+    application_id: UUID | str,
+    action: str,
+    comment: str = "",
+    version: int | None = None,
+) -> Application:
+    """accept | return | approve | refuse | complete — by the role and level that may."""
+    application = _locked(application_id)
+    _check_read(principal, application)
+    if action not in {"accept", "return", "approve", "refuse", "complete"}:
+        raise InvalidFields(
+            _("Unknown action."), {"action": _("Use accept, return, approve, refuse or complete.")}
+        )
+    if version is not None and version != application.version:
+        raise VersionConflict(
+            _("This application changed meanwhile; reload it."),
+            your_version=version,
+            current_version=application.version,
+        )
+    if action not in policies.allowed_actions(principal, application):
+        audit_record(
+            actor=principal.actor(),
+            action=f"application.{action}",
+            result="denied",
+            subject_type="person",
+            subject_id=subject_ref(application.applicant.id_number),
+            subject_label=mask(application.applicant.id_number),
+            detail={"application": str(application.id), "status": application.status},
+        )
+        raise NotAllowed(
+            _("You may not %(action)s this application now (status: %(status)s).")
+            % {"action": action, "status": application.get_status_display()}
+        )
+    if action in {"return", "refuse"} and not comment.strip():
+        raise InvalidFields(_("Say why."), {"comment": _("A reason is required.")})
+    from_status = application.status
+    application.status = policies.next_status(application, action)
+    now = timezone.now()
+    if action == "accept":
+        application.accepted_at = now
+        application.deadline = add_working_days(
+            timezone.localdate(), application.matter.time_limit_days
+        )
+        if principal.user is not None and principal.user.service_point_id:
+            application.service_point_id = principal.user.service_point_id
+    if application.status in {Status.APPROVED, Status.REFUSED}:
+        application.decided_at = now
+    application.version += 1
+    application.save()
+    _event(application, principal, action, from_status, comment=comment)
+    if application.status == Status.APPROVED:
+        app_id = application.pk
+        transaction.on_commit(lambda: _queue_outcomes(app_id))
+    return application
+
+
+def _queue_outcomes(application_id: UUID) -> None:
+    from govdesk.applications.tasks import run_outcomes
+
+    run_outcomes.enqueue(str(application_id))
+
+
+@transaction.atomic
+def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
+    """Run every registered outcome handler once; their results are kept on the application."""
+    from govdesk.applications.outcomes import handlers_for
+
+    application = _locked(application_id)
+    results = dict(application.outcome)
+    for registration in handlers_for(application):
+        if registration.name in results:
+            continue
+        results[registration.name] = registration.handler(application) or {}
+    application.outcome = results
+    application.save(update_fields=["outcome", "updated_at"])
+    return results
+
+
+def run_idempotent(
+    *, scope: str, key: str | None, action: Callable[[], tuple[int, dict[str, Any]]]
+) -> tuple[int, dict[str, Any]]:
+    """Run ``action`` once per (scope, key); a repeat gets the first response."""
+    if not key:
+        return action()
+    key = key[:100]
+    stored = IdempotentRequest.objects.filter(scope=scope, key=key).first()
+    if stored is not None:
+        return stored.status_code, stored.response
+    try:
+        with transaction.atomic():
+            record = IdempotentRequest.objects.create(
+                scope=scope, key=key, status_code=0, response={}
+            )
+            status, body = action()
+            record.status_code, record.response = status, body
+            record.save(update_fields=["status_code", "response"])
+            return status, body
+    except IntegrityError:
+        stored = IdempotentRequest.objects.filter(scope=scope, key=key).first()
+        if stored is None:
+            raise
+        return stored.status_code, stored.response
+
+
+def _applies(condition: dict[str, Any], values: dict[str, Any]) -> bool:
+    if not condition:
+        return True
+    value = values.get(condition["element"])
+    if "in" in condition:
+        return value in condition["in"]
+    if "equals" in condition:
+        return bool(value == condition["equals"])
+    if "at_least" in condition:
+        return value is not None and value >= condition["at_least"]
+    return True
+
+
+@transaction.atomic
+def bundle_start(
+    *, principal: Principal, bundle_code: str, applicant: str, channel: str = Channel.WINDOW
+) -> BundleRun:
+    """Start a bundle: one prefilled application per step; steps whose condition the facts
+    rule out are skipped."""
+    bundle = Bundle.objects.filter(code=bundle_code, published=True).first()
+    if bundle is None:
+        raise NotFound(_("No such bundle."))
+    person = _person(applicant)
+    if not _may_start_for(principal, person):
+        raise NotAllowed(_("You may not start an application for this person."))
+    run = BundleRun.objects.create(
+        bundle=bundle,
+        applicant=person,
+        region=person.membership.household.region,
+        created_by=principal.name,
+    )
+    steps = list(bundle.steps.select_related("matter").order_by("order"))
+    conditions = [s.skip_unless["element"] for s in steps if s.skip_unless]
+    values: dict[str, Any] = {}
+    if conditions:
+        from govdesk.forms.schema import FieldSpec
+
+        found = prefill(
+            id_number=person.id_number,
+            specs=[FieldSpec(key=k, label=k, type="string") for k in conditions],
+        )
+        values = {k: r.value for k, r in found.items()}
+    skipped = []
+    for step in steps:
+        if not _applies(step.skip_unless, values):
+            skipped.append(step.order)
+            continue
+        step_channel = (
+            channel if step.matter.online or channel == Channel.WINDOW else (Channel.WINDOW)
+        )
+        application_create(
+            principal=principal,
+            matter_code=step.matter.code,
+            applicant=person.id_number,
+            channel=step_channel,
+            bundle_run=run,
+            step=step.order,
+        )
+    run.skipped = skipped
+    run.save(update_fields=["skipped"])
+    audit_record(
+        actor=principal.actor(),
+        action="bundle.start",
+        subject_type="person",
+        subject_id=subject_ref(person.id_number),
+        subject_label=mask(person.id_number),
+        detail={"bundle": bundle.code, "run": str(run.id), "skipped": skipped},
+    )
+    return run

@@ -1,0 +1,228 @@
+"""The catalogue: matters with their guides, bundles, certificate types a community may issue,
+the certificates a community must not issue, colloquial vocabulary and the Q&A knowledge base.
+
+Content is loaded from versioned YAML in ``catalog/data`` (``govdesk load-catalog``) and is
+editable in the admin; residents see published entries only.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from govdesk.organisations.models import Department, Region
+
+
+class Level(models.TextChoices):
+    COMMUNITY = "community", _("Community")
+    SUBDISTRICT = "subdistrict", _("Subdistrict")
+    DISTRICT = "district", _("District")
+    CITY = "city", _("City")
+
+
+class LifeEvent(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    name_en = models.CharField(_("English name"), max_length=64, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("life event")
+        verbose_name_plural = _("life events")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Matter(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("standard name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=64, blank=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="matters")
+    level = models.CharField(_("handled at"), max_length=16, choices=Level.choices)
+    decided_at = models.CharField(_("decided at"), max_length=16, choices=Level.choices)
+    category = models.CharField(_("category"), max_length=32, blank=True)
+    life_events = models.ManyToManyField(LifeEvent, blank=True, related_name="matters")
+    online = models.BooleanField(_("can be applied for online"), default=False)
+    summary = models.TextField(_("summary"), blank=True)
+    audience = models.TextField(_("who may apply"), blank=True)
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    time_limit_days = models.PositiveIntegerField(_("statutory time limit (working days)"))
+    promised_days = models.PositiveIntegerField(_("promised time limit (working days)"))
+    fee = models.CharField(_("fee"), max_length=100, default="不收费")
+    legal_basis = models.JSONField(_("legal basis"), default=list, blank=True)
+    where = models.CharField(_("where to apply"), max_length=200, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    notification = models.CharField(_("how you are told"), max_length=200, blank=True)
+    form_code = models.CharField(_("printable form"), max_length=64, blank=True)
+    en = models.JSONField(_("English text"), default=dict, blank=True)
+    featured_rank = models.PositiveIntegerField(
+        _("home page rank when there is no usage yet"), null=True, blank=True
+    )
+    published = models.BooleanField(_("published"), default=True)
+    version = models.CharField(_("catalogue version"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("matter")
+        verbose_name_plural = _("matters")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MaterialRequirement(models.Model):
+    """A material a matter needs, and what can satisfy it without the resident bringing it:
+    an e-licence type, or registry data elements."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="materials")
+    order = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    required = models.BooleanField(_("required"), default=True)
+    licence_type = models.CharField(_("satisfied by e-licence"), max_length=32, blank=True)
+    elements = models.JSONField(_("satisfied by data elements"), default=list, blank=True)
+    generated_form = models.BooleanField(
+        _("the application form the platform generates"), default=False
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["matter", "order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bundle(models.Model):
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    life_events = models.ManyToManyField(LifeEvent, blank=True, related_name="bundles")
+    outside_parties = models.JSONField(_("outside parties"), default=list, blank=True)
+    en = models.JSONField(_("English text"), default=dict, blank=True)
+    published = models.BooleanField(_("published"), default=True)
+    version = models.CharField(_("catalogue version"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("bundle")
+        verbose_name_plural = _("bundles")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BundleStep(models.Model):
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField()
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="bundle_steps")
+    condition = models.CharField(_("applies when"), max_length=200, blank=True)
+    skip_unless = models.JSONField(
+        _("machine condition"),
+        default=dict,
+        blank=True,
+        help_text=_('A fact test, e.g. {"element": "employment.status", "in": ["unemployed"]}'),
+    )
+
+    class Meta:
+        verbose_name = _("bundle step")
+        verbose_name_plural = _("bundle steps")
+        ordering = ["bundle", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "order"], name="bundle_step_order_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle.code} {self.order}. {self.matter.name}"
+
+
+class CertificateType(models.Model):
+    """A certificate a community (or subdistrict) may issue."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    level = models.CharField(_("issued at"), max_length=16, choices=Level.choices)
+    purpose = models.TextField(_("purpose"), blank=True)
+    basis = models.TextField(_("basis"), blank=True)
+    materials = models.JSONField(_("materials"), default=list, blank=True)
+    validity_days = models.PositiveIntegerField(_("valid for (days)"), default=90)
+    regions = models.ManyToManyField(
+        Region,
+        blank=True,
+        related_name="certificate_types",
+        help_text=_("Leave empty: every community may issue it."),
+    )
+    matter = models.OneToOneField(
+        Matter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="certificate_type",
+        help_text=_("The matter through which it is applied for and issued."),
+    )
+    en = models.JSONField(_("English text"), default=dict, blank=True)
+    published = models.BooleanField(_("published"), default=True)
+
+    class Meta:
+        verbose_name = _("certificate type")
+        verbose_name_plural = _("certificate types")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ForbiddenCertificate(models.Model):
+    """A certificate a community must not issue (民发〔2020〕20号), and where to get the proof."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    instead = models.TextField(_("where to get it instead"))
+    instead_department = models.CharField(_("department instead"), max_length=32, blank=True)
+    en = models.JSONField(_("English text"), default=dict, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("forbidden certificate")
+        verbose_name_plural = _("forbidden certificates")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SynonymGroup(models.Model):
+    """Words residents use for the same thing (colloquial, old names, abbreviations)."""
+
+    words = models.JSONField(_("words"))
+
+    class Meta:
+        verbose_name = _("synonym group")
+        verbose_name_plural = _("synonym groups")
+
+    def __str__(self) -> str:
+        return " / ".join(self.words[:4])
+
+
+class QAEntry(models.Model):
+    question = models.CharField(_("question"), max_length=200)
+    also = models.JSONField(_("other ways to ask"), default=list, blank=True)
+    answer = models.TextField(_("answer"))
+    matters = models.ManyToManyField(Matter, blank=True, related_name="qa_entries")
+    cites = models.JSONField(_("cited names"), default=list, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Q&A entry")
+        verbose_name_plural = _("Q&A entries")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.question

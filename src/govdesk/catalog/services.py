@@ -1,0 +1,321 @@
+"""Loading the catalogue from its versioned YAML files (idempotent: upsert by code)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from govdesk.catalog.models import (
+    Bundle,
+    BundleStep,
+    CertificateType,
+    ForbiddenCertificate,
+    LifeEvent,
+    MaterialRequirement,
+    Matter,
+    QAEntry,
+    SynonymGroup,
+)
+from govdesk.organisations.models import Department
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+COMMUNITY_DEPARTMENT = ("community", "社区居民委员会", "社区", "Residents' committee")
+
+
+class CatalogError(ValueError):
+    """The catalogue files are inconsistent; the message lists every problem."""
+
+
+@dataclass
+class LoadReport:
+    version: str
+    matters: int = 0
+    bundles: int = 0
+    certificate_types: int = 0
+    forbidden: int = 0
+    synonyms: int = 0
+    qa: int = 0
+    departments: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def catalog_version(folder: Path = DATA_DIR) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.yaml")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+FORM_NAME = re.compile(r"(申请|登记|申领|参保|认定|审批|备案|变更)[^》]*表》?$")
+
+
+def _is_generated_form(name: str, by: dict[str, Any]) -> bool:
+    """The application form itself: the platform generates it filled from facts."""
+    if by.get("form"):
+        return True
+    return not by and bool(FORM_NAME.search(name.strip()))
+
+
+def _materials(matter: Matter, items: list[dict[str, Any]]) -> None:
+    MaterialRequirement.objects.filter(matter=matter).delete()
+    rows = []
+    for order, item in enumerate(items or []):
+        by = item.get("satisfied_by") or {}
+        rows.append(
+            MaterialRequirement(
+                matter=matter,
+                order=order,
+                name=str(item["name"]),
+                required=bool(item.get("required", True)),
+                licence_type=str(by.get("licence") or ""),
+                elements=list(by.get("elements") or []),
+                generated_form=_is_generated_form(str(item["name"]), by),
+                note=str(item.get("note") or "")[:300],
+            )
+        )
+    MaterialRequirement.objects.bulk_create(rows)
+
+
+def _life_events(names: list[str], events: dict[str, LifeEvent]) -> list[LifeEvent]:
+    found = []
+    for name in names or []:
+        event = events.get(name)
+        if event is None:
+            event = LifeEvent.objects.create(
+                code=f"event-{len(events) + 1}", name=name, order=len(events) + 1
+            )
+            events[name] = event
+        found.append(event)
+    return found
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value]
+    return [str(value).strip()]
+
+
+@transaction.atomic
+def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
+    """Load every catalogue file in ``folder``; raise ``CatalogError`` listing all problems."""
+    version = catalog_version(folder)
+    report = LoadReport(version=version)
+    problems: list[str] = []
+
+    departments: dict[str, Department] = {}
+    rows = [
+        *(_read(folder / "departments.yaml") or []),
+        dict(zip(("code", "name", "short_name", "name_en"), COMMUNITY_DEPARTMENT, strict=True)),
+    ]
+    for row in rows:
+        department, _ = Department.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "short_name": row.get("short_name", "")[:16],
+                "name_en": row.get("name_en", ""),
+            },
+        )
+        departments[row["code"]] = department
+    report.departments = len(departments)
+
+    aliases_file = _read(folder / "aliases.yaml") or {}
+    events: dict[str, LifeEvent] = {}
+    for order, row in enumerate(aliases_file.get("life_events") or []):
+        event, _ = LifeEvent.objects.update_or_create(
+            code=row["code"],
+            defaults={"name": row["name"], "name_en": row.get("name_en", ""), "order": order},
+        )
+        events[event.name] = event
+    SynonymGroup.objects.all().delete()
+    groups = [SynonymGroup(words=[str(w) for w in g]) for g in aliases_file.get("synonyms") or []]
+    SynonymGroup.objects.bulk_create(groups)
+    report.synonyms = len(groups)
+
+    matters: dict[str, Matter] = {}
+    seen_codes: set[str] = set()
+    for path in sorted((folder / "matters").glob("*.yaml")):
+        data = _read(path) or {}
+        owner = departments.get(data.get("department", ""))
+        if owner is None:
+            problems.append(f"{path.name}: unknown department {data.get('department')!r}")
+            continue
+        for row in data.get("matters") or []:
+            code = row.get("code", "")
+            if code in seen_codes:
+                problems.append(f"{path.name}: duplicate matter code {code}")
+                continue
+            seen_codes.add(code)
+            try:
+                matter = _matter_upsert(row, owner, version)
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append(f"{path.name}: matter {code or '?'}: {exc!r}")
+                continue
+            matter.life_events.set(_life_events(row.get("life_events") or [], events))
+            _materials(matter, row.get("materials") or [])
+            matters[matter.name] = matter
+    report.matters = len(matters)
+
+    certificates = _read(folder / "certificates.yaml") or {}
+    community = departments["community"]
+    for row in certificates.get("allowed") or []:
+        matter = _matter_upsert(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "aliases": row.get("aliases") or [],
+                "level": row.get("level", "community"),
+                "decided_at": row.get("level", "community"),
+                "category": "基层证明",
+                "online": True,
+                "summary": row.get("purpose", ""),
+                "audience": row.get("audience", ""),
+                "conditions": row.get("conditions") or [],
+                "steps": row.get("steps")
+                or [
+                    "申请：在网上或到社区便民服务站提出，信息由平台调取，本人确认",
+                    "受理：社区窗口核对户籍和居住登记数据",
+                    "审核：社区负责人审核",
+                    "出具：生成带编号、电子签章和二维码的证明，可下载、可核验",
+                ],
+                "time_limit_days": row.get("time_limit_days", 3),
+                "promised_days": row.get("promised_days", 1),
+                "fee": "不收费",
+                "legal_basis": _as_list(row.get("basis")),
+                "where": row.get("where", "户籍地或居住地社区便民服务站；网上可申请"),
+                "outcome": row.get("outcome", "带编号、电子签章和二维码的证明（PDF）"),
+                "notification": row.get("notification", "短信通知；可在“我的证明”中下载"),
+                "en": row.get("en") or {},
+            },
+            community,
+            version,
+        )
+        _materials(matter, row.get("materials") or [])
+        matter.life_events.set(_life_events(row.get("life_events") or ["开具证明"], events))
+        matters[matter.name] = matter
+        CertificateType.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "aliases": _as_list(row.get("aliases")),
+                "level": row.get("level", "community"),
+                "purpose": str(row.get("purpose", "")),
+                "basis": str(row.get("basis", "")),
+                "materials": row.get("materials") or [],
+                "validity_days": int(row.get("validity_days") or 90),
+                "matter": matter,
+                "en": row.get("en") or {},
+                "published": True,
+            },
+        )
+        report.certificate_types += 1
+    for order, row in enumerate(certificates.get("forbidden") or []):
+        ForbiddenCertificate.objects.update_or_create(
+            name=row["name"],
+            defaults={
+                "aliases": _as_list(row.get("aliases")),
+                "instead": str(row.get("instead", "")),
+                "instead_department": str(row.get("instead_department", "")),
+                "en": row.get("en") or {},
+                "order": order,
+            },
+        )
+        report.forbidden += 1
+
+    for row in _read(folder / "bundles.yaml") or []:
+        bundle, _ = Bundle.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "aliases": _as_list(row.get("aliases")),
+                "summary": str(row.get("summary", "")),
+                "outside_parties": _as_list(row.get("outside_parties")),
+                "en": {"name": row.get("name_en", ""), **(row.get("en") or {})},
+                "published": True,
+                "version": version,
+            },
+        )
+        bundle.life_events.set(_life_events(row.get("life_events") or [], events))
+        BundleStep.objects.filter(bundle=bundle).delete()
+        for order, step in enumerate(row.get("steps") or [], start=1):
+            step_matter = matters.get(step["matter"])
+            if step_matter is None:
+                problems.append(f"bundle {bundle.code}: no matter named {step['matter']!r}")
+                continue
+            BundleStep.objects.create(
+                bundle=bundle,
+                order=order,
+                matter=step_matter,
+                condition=str(step.get("condition", "")),
+                skip_unless=step.get("skip_unless") or {},
+            )
+        report.bundles += 1
+
+    QAEntry.objects.all().delete()
+    for order, row in enumerate(_read(folder / "qa.yaml") or []):
+        entry = QAEntry.objects.create(
+            question=row["q"],
+            also=_as_list(row.get("also")),
+            answer=str(row["a"]).strip(),
+            cites=_as_list(row.get("matters")),
+            order=order,
+        )
+        cited = [matters[name] for name in entry.cites if name in matters]
+        entry.matters.set(cited)
+        report.warnings += [
+            f"Q&A {row['q']!r} cites unknown {name!r}"
+            for name in entry.cites
+            if name not in matters and not ForbiddenCertificate.objects.filter(name=name).exists()
+        ]
+        report.qa += 1
+
+    if problems:
+        raise CatalogError("\n".join(problems))
+    return report
+
+
+def _matter_upsert(row: dict[str, Any], department: Department, version: str) -> Matter:
+    en = row.get("en") or {}
+    matter, _ = Matter.objects.update_or_create(
+        code=row["code"],
+        defaults={
+            "name": row["name"],
+            "short_name": str(row.get("short_name") or "")[:64],
+            "aliases": _as_list(row.get("aliases")),
+            "department": department,
+            "level": row.get("level", "community"),
+            "decided_at": row.get("decided_at") or row.get("level", "community"),
+            "category": str(row.get("category") or "")[:32],
+            "online": bool(row.get("online", False)),
+            "summary": str(row.get("summary") or "").strip(),
+            "audience": str(row.get("audience") or "").strip(),
+            "conditions": _as_list(row.get("conditions")),
+            "steps": _as_list(row.get("steps")),
+            "time_limit_days": int(row.get("time_limit_days") or 0),
+            "promised_days": int(row.get("promised_days") or 0),
+            "fee": str(row.get("fee") or "不收费")[:100],
+            "legal_basis": _as_list(row.get("legal_basis")),
+            "where": str(row.get("where") or "")[:200],
+            "outcome": str(row.get("outcome") or "").strip(),
+            "notification": str(row.get("notification") or "")[:200],
+            "form_code": str(row.get("form") or ""),
+            "en": en if isinstance(en, dict) else {},
+            "published": True,
+            "version": version,
+        },
+    )
+    return matter

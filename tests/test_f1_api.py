@@ -1,0 +1,216 @@
+"""F1 — 就业困难认定和补贴一件事 for 李红梅 over the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from govdesk.applications.models import Application, ApplicationEvent
+from govdesk.forms.models import CapturedFact
+
+LI = "320205197405120027"
+BUNDLE = "BUNDLE-EMPLOYMENT-DIFFICULTY"
+# What a clerk would type for the fields the system cannot know.
+ANSWERS = {
+    "insurance.contribution_grade": "60%",
+    "employment.flexible_type": "个体经营",
+    "employment.job_wish": "保洁",
+    "person.skill_level": "无",
+}
+
+
+@pytest.fixture
+def clerk(staff_token: Any) -> str:
+    token: str = staff_token("clerk.chunlei")
+    return token
+
+
+def _start(api: Any, clerk: str) -> list[dict[str, Any]]:
+    response = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI})
+    assert response.status_code == 201, response.content
+    steps: list[dict[str, Any]] = response.json()["steps"]
+    assert [s["matter_name"] for s in steps] == [
+        "失业登记",
+        "就业困难人员认定",
+        "灵活就业人员参保登记",
+        "灵活就业人员社会保险补贴申领",
+    ]
+    assert all(s["application"] for s in steps)
+    return steps
+
+
+def test_bundle_start_prefills_every_step(api: Any, clerk: str) -> None:
+    steps = _start(api, clerk)
+    first = api.get(f"/api/v1/applications/{steps[0]['application']}", clerk).json()
+    fields = {f["key"]: f for f in first["fields"]}
+    assert fields["person.name"]["value"] == "李红梅"
+    assert fields["person.name"]["source"] == "registry"
+    assert fields["employment.end_date"]["value"] == "2026-09-30"
+    assert fields["person.id_number"]["value"] == "320205********0027"
+    assert {m["status"] for m in first["materials"]} <= {"licence", "registry"}
+    second = api.get(f"/api/v1/applications/{steps[1]['application']}", clerk).json()
+    category = next(f for f in second["fields"] if f["key"] == "employment.difficulty_category")
+    assert category["source"] == "derived" and "4050人员" in category["value"]
+    card = next(m for m in second["materials"] if m["licence_type"] == "employment_card")
+    assert card["status"] == "licence" and "失业登记" in card["evidence"]
+
+
+def test_f1_end_to_end(api: Any, clerk: str, staff_token: Any) -> None:
+    steps = _start(api, clerk)
+    typed: list[str] = []
+    for step in steps:
+        url = f"/api/v1/applications/{step['application']}"
+        data = api.get(url, clerk).json()
+        missing = {f["key"] for f in data["fields"] if f["missing"]}
+        if missing:
+            body = {"fields": {k: ANSWERS[k] for k in missing}, "version": data["version"]}
+            response = api.patch(url, clerk, body)
+            assert response.status_code == 200, response.content
+            typed += sorted(missing)
+            data = response.json()
+        assert not [f["key"] for f in data["fields"] if f["missing"]]
+        assert all(m["status"] != "required" for m in data["materials"]), data["materials"]
+        response = api.post(f"{url}/submit", clerk, Idempotency_Key=f"submit-{step['order']}")
+        assert response.status_code == 200, response.content
+        assert response.json()["status"] == "submitted"
+        pdf = api.get(f"{url}/form.pdf", clerk)
+        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+    assert len(typed) <= 4, typed
+    assert len(typed) == len(set(typed)), "a data element was typed twice"
+    # The contribution grade typed once in step 3 is in step 4 already, as a captured fact.
+    subsidy = api.get(f"/api/v1/applications/{steps[3]['application']}", clerk).json()
+    grade = next(f for f in subsidy["fields"] if f["key"] == "insurance.contribution_grade")
+    assert grade["value"] == "60%" and grade["source"] in {"captured", "typed"}
+    assert CapturedFact.objects.filter(person__id_number=LI).count() == len(typed)
+
+    reviewer, approver = staff_token("reviewer.yunlin"), staff_token("approver.hrss")
+    for step in steps:
+        url = f"/api/v1/applications/{step['application']}"
+        for token, action in (
+            (clerk, "accept"),
+            (reviewer, "approve"),
+            (approver, "approve"),
+            (approver, "complete"),
+        ):
+            response = api.post(f"{url}/actions", token, {"action": action})
+            assert response.status_code == 200, (action, response.content)
+        final = api.get(url, clerk).json()
+        assert final["status"] == "completed"
+        actors = [(e["action"], e["actor"]) for e in final["timeline"]]
+        assert ("accept", "clerk.chunlei") in actors
+        assert ("approve", "reviewer.yunlin") in actors
+        assert ("approve", "approver.hrss") in actors
+        assert ("complete", "approver.hrss") in actors
+        assert all(e["at"] and e["actor"] for e in final["timeline"])
+
+
+def test_contradicting_registry_is_flagged_not_overwritten(api: Any, clerk: str) -> None:
+    created = api.post(
+        "/api/v1/applications", clerk, {"matter": "HRSS-001", "applicant": LI, "channel": "window"}
+    ).json()
+    url = f"/api/v1/applications/{created['id']}"
+    response = api.patch(url, clerk, {"fields": {"person.phone": "13900000000"}})
+    assert response.status_code == 200
+    phone = next(f for f in response.json()["fields"] if f["key"] == "person.phone")
+    assert phone["source"] == "registry"
+    assert phone["conflict"]["typed"] == "13900000000"
+    from govdesk.people.models import Person
+
+    assert Person.objects.get(id_number=LI).phone == "13861701234"
+
+
+def test_bad_fields_get_422_and_change_nothing(api: Any, clerk: str) -> None:
+    created = api.post(
+        "/api/v1/applications", clerk, {"matter": "HRSS-005", "applicant": LI}
+    ).json()
+    url = f"/api/v1/applications/{created['id']}"
+    response = api.patch(
+        url,
+        clerk,
+        {
+            "fields": {
+                "insurance.contribution_grade": "999%",
+                "insurance.start_month": "2026-13",
+                "employment.flexible_type": "个体经营",
+                "no.such": "x",
+                "person.age": 30,
+            }
+        },
+    )
+    assert response.status_code == 422
+    locs = {tuple(d["loc"]) for d in response.json()["detail"]}
+    assert ("body", "fields", "insurance.contribution_grade") in locs
+    assert ("body", "fields", "no.such") in locs
+    assert ("body", "fields", "person.age") in locs
+    assert all(d["msg"] for d in response.json()["detail"])
+    assert not CapturedFact.objects.filter(person__id_number=LI).exists()
+    assert api.get(url, clerk).json()["version"] == created["version"]
+
+
+def test_stale_version_gets_409_with_both_versions(api: Any, clerk: str) -> None:
+    created = api.post(
+        "/api/v1/applications", clerk, {"matter": "HRSS-005", "applicant": LI}
+    ).json()
+    url = f"/api/v1/applications/{created['id']}"
+    first = api.patch(
+        url,
+        clerk,
+        {"fields": {"employment.flexible_type": "个体经营"}, "version": created["version"]},
+    )
+    assert first.status_code == 200
+    second = api.patch(
+        url,
+        clerk,
+        {"fields": {"insurance.contribution_grade": "80%"}, "version": created["version"]},
+    )
+    assert second.status_code == 409
+    body = second.json()
+    assert body["your_version"] == created["version"]
+    assert body["current_version"] == first.json()["version"]
+
+
+def test_submit_twice_with_one_key_creates_one_submission(api: Any, clerk: str) -> None:
+    steps = _start(api, clerk)
+    url = f"/api/v1/applications/{steps[0]['application']}"
+    responses = [api.post(f"{url}/submit", clerk, Idempotency_Key="same") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert len({r.json()["version"] for r in responses}) == 1
+    events = ApplicationEvent.objects.filter(
+        application_id=steps[0]["application"], action="submit"
+    )
+    assert events.count() == 1
+    again = api.post(f"{url}/submit", clerk)  # no key: the state says it is done
+    assert again.status_code == 409
+
+
+def test_other_community_clerk_cannot_read_or_act(api: Any, clerk: str, staff_token: Any) -> None:
+    steps = _start(api, clerk)
+    other = staff_token("clerk.dongting")
+    url = f"/api/v1/applications/{steps[0]['application']}"
+    assert api.get(url, other).status_code == 404
+    assert api.post(f"{url}/submit", other).status_code == 404
+    assert api.post(f"{url}/actions", other, {"action": "accept"}).status_code == 404
+    assert api.get(f"{url}/form.pdf", other).status_code == 404
+    assert api.patch(url, other, {"fields": {}}).status_code == 404
+    queue = api.get("/api/v1/applications?status=draft", other).json()
+    assert all(item["applicant"]["name"] != "李红梅" for item in queue)
+    started = api.post(f"/api/v1/bundles/{BUNDLE}/start", other, {"applicant": LI})
+    assert started.status_code == 403
+
+
+def test_wrong_role_cannot_act(api: Any, clerk: str, staff_token: Any) -> None:
+    steps = _start(api, clerk)
+    url = f"/api/v1/applications/{steps[0]['application']}"
+    api.post(f"{url}/submit", clerk)
+    response = api.post(f"{url}/actions", staff_token("reviewer.yunlin"), {"action": "accept"})
+    assert response.status_code == 403
+    assert Application.objects.get(pk=steps[0]["application"]).status == "submitted"
+
+
+def test_suggested_bundle_for_li(db: None, world: Any) -> None:
+    from govdesk.applications.selectors import suggested_bundles
+
+    codes = [s["code"] for s in suggested_bundles(id_number=LI)]
+    assert BUNDLE in codes
