@@ -22,7 +22,9 @@ system-packages:
 demo: setup
 	$(GOVDESK) migrate --no-input -v0
 	$(GOVDESK) demo
-	$(GOVDESK) runserver $(HOST):$(PORT) --noreload
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
+	@trap 'kill 0' INT TERM EXIT; $(GOVDESK) db_worker >var/worker.log 2>&1 & \
+	  $(GOVDESK) runserver $(HOST):$(PORT) --noreload
 
 # Serve with gunicorn (production-like), as the benchmarks do.
 serve: setup

@@ -2,7 +2,7 @@
 # Install the Debian packages govdesk needs (fonts for PDFs, Chromium for browser tests,
 # poppler for PDF checks, gettext for translations) where we may; otherwise name them.
 set -u
-PKGS=(fonts-noto-cjk fonts-hanazono chromium poppler-utils gettext)
+PKGS=(fonts-noto-cjk fonts-hanazono chromium poppler-utils zbar-tools gettext)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

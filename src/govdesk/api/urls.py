@@ -8,6 +8,8 @@ from govdesk.api import errors
 from govdesk.api.applications import bundles_router
 from govdesk.api.applications import router as applications_router
 from govdesk.api.auth import BearerToken
+from govdesk.api.catalog import ask_router, certificates_router
+from govdesk.api.catalog import router as matters_router
 from govdesk.api.people import router as people_router
 
 api = NinjaAPI(
@@ -25,3 +27,6 @@ errors.install(api)
 api.add_router("/people", people_router)
 api.add_router("/applications", applications_router)
 api.add_router("/bundles", bundles_router)
+api.add_router("/matters", matters_router)
+api.add_router("/certificate-types", certificates_router)
+api.add_router("/ask", ask_router)

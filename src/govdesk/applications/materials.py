@@ -12,6 +12,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from govdesk.catalog.models import MaterialRequirement
+from govdesk.forms.prefill import prefill
+from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import LicenceType
 from govdesk.people.sources import registry
 
@@ -44,9 +46,20 @@ def resolve_materials(
     """(materials, optional_materials). ``produced_earlier`` maps an e-licence type to the
     earlier bundle step that will issue it."""
     wanted = {f"licence.{r.licence_type}" for r in requirements if r.licence_type}
-    for requirement in requirements:
-        wanted.update(requirement.elements)
-    found = registry().lookup(subjects=[id_number], elements=wanted).get(id_number, {})
+    found: dict[str, Any] = dict(
+        registry().lookup(subjects=[id_number], elements=wanted).get(id_number, {})
+    )
+    element_keys = sorted({key for r in requirements for key in r.elements})
+    if element_keys:
+        # Elements may be derived (e.g. the current address) or captured earlier: resolve them
+        # the way forms do, in one pass.
+        resolved = prefill(
+            id_number=id_number,
+            specs=[FieldSpec(key=key, label=key, type="string") for key in element_keys],
+        )
+        for key, item in resolved.items():
+            if item.value not in (None, "", []) and item.source != "default":
+                found[key] = item
     today = date.today().isoformat()
     needed: list[MaterialStatus] = []
     optional: list[MaterialStatus] = []
@@ -97,7 +110,7 @@ def _resolve(
             }
             return MaterialStatus(r.name, "licence", evidence, r.required, r.licence_type)
     if r.elements and all(found.get(key) is not None for key in r.elements):
-        sources = sorted({str(found[key].source) for key in r.elements})
+        sources = sorted({_source_name(found[key]) for key in r.elements})
         evidence = _("Read from the registry (%(sources)s)") % {"sources": ", ".join(sources)}
         return MaterialStatus(r.name, "registry", evidence, r.required, r.licence_type)
     if r.name in provided:
@@ -106,6 +119,12 @@ def _resolve(
         )
     note = r.note or _("Not held by any registry: bring it or upload it.")
     return MaterialStatus(r.name, "required", note, r.required, r.licence_type)
+
+
+def _source_name(item: Any) -> str:
+    origin = getattr(item, "origin", "")
+    source = str(getattr(item, "source", ""))
+    return str(origin or source) if source in {"registry", "licence"} else source
 
 
 def _mask_tail(number: str) -> str:

@@ -226,3 +226,23 @@ class QAEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class SearchLog(models.Model):
+    """A search and whether anyone opened a result: searches nobody opens feed the friction
+    log (the catalogue lacks a word residents use)."""
+
+    query = models.CharField(_("query"), max_length=200)
+    results = models.PositiveIntegerField(_("results"))
+    top = models.CharField(_("top result"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, default="web")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    opened = models.CharField(_("result opened"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("search")
+        verbose_name_plural = _("searches")
+        indexes = [models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return self.query

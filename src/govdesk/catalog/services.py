@@ -319,3 +319,20 @@ def _matter_upsert(row: dict[str, Any], department: Department, version: str) ->
         },
     )
     return matter
+
+
+def search_record(*, query: str, results: int, top: str, channel: str = "web") -> int:
+    """Remember a search (no personal data: the query text only)."""
+    from govdesk.catalog.models import SearchLog
+
+    log = SearchLog.objects.create(
+        query=query[:200], results=results, top=top[:100], channel=channel
+    )
+    return log.pk
+
+
+def search_opened(*, search_id: int, key: str) -> None:
+    """A result of search ``search_id`` was opened."""
+    from govdesk.catalog.models import SearchLog
+
+    SearchLog.objects.filter(pk=search_id, opened="").update(opened=key[:100])

@@ -15,7 +15,7 @@ from typing import Any
 
 from govdesk.forms.derivations import RULES, age_on, default_value, derivation_order
 from govdesk.forms.derivations import inputs_closure as closure
-from govdesk.forms.models import CapturedFact
+from govdesk.forms.models import CapturedFact, DataElement
 from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import Source
 from govdesk.people.sources import SourcedValue, registry
@@ -115,6 +115,22 @@ def prefill(
             for m in members
         ]
 
+    # Defaults are inputs too (a subsidy starts with the enrolment month a form proposes).
+    defaults = {spec.key: spec.default for spec in specs if spec.default is not None}
+    inputs_without_value = {
+        k for k in needed if k not in values and k not in RULES and k not in defaults
+    }
+    if inputs_without_value:
+        defaults.update(
+            DataElement.objects.filter(
+                key__in=inputs_without_value, default__isnull=False
+            ).values_list("key", "default")
+        )
+    for key, spec_default in defaults.items():
+        if key not in values and key not in RULES:
+            values[key] = default_value(spec_default, today)
+            meta[key] = ("default", "", None)
+
     for key in derivation_order(needed):
         if key in values:  # typed or captured beats derived (e.g. a different current address)
             continue
@@ -138,9 +154,6 @@ def prefill(
         if spec.key in values:
             resolved.value = values[spec.key]
             resolved.source, resolved.origin, resolved.as_of = meta[spec.key]
-        elif spec.default is not None:
-            resolved.value = default_value(spec.default, today)
-            resolved.source = "default"
         resolved.conflict = conflicts.get(spec.key)
         result[spec.key] = resolved
     return result

@@ -1,0 +1,90 @@
+"""Public catalogue endpoints: search, guides, bundles, certificate lists, Q&A. No login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from govdesk.api.applications import bundles_router
+from govdesk.api.errors import ErrorOut
+from govdesk.catalog import selectors
+from govdesk.catalog.models import Bundle
+from govdesk.catalog.services import search_record
+
+router = Router(tags=["catalogue"], auth=None)
+certificates_router = Router(tags=["catalogue"], auth=None)
+ask_router = Router(tags=["catalogue"], auth=None)
+
+
+class ResultOut(Schema):
+    code: str
+    name: str
+    standard_name: str
+    department: str
+    kind: str = Field(description="matter | bundle | certificate | forbidden")
+    score: float
+    why: list[str] = Field(description="Why it matched")
+
+
+class SearchOut(Schema):
+    query: str
+    search_id: int | None
+    results: list[ResultOut]
+
+
+@router.get("", response=SearchOut, summary="Search matters, bundles and certificates")
+def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]:
+    """Best first. Understands colloquial words, old names, pinyin and initials, Traditional
+    characters and typos, and says why each result matched. An empty ``q`` lists all."""
+    limit = max(1, min(limit, 500))
+    hits = selectors.search(q, limit=limit)
+    search_id = None
+    if q.strip():
+        search_id = search_record(
+            query=q.strip(), results=len(hits), top=hits[0].doc.key if hits else "", channel="api"
+        )
+    return {"query": q, "search_id": search_id, "results": [selectors.hit_json(h) for h in hits]}
+
+
+@router.get(
+    "/{code}",
+    response={200: dict[str, Any], 404: ErrorOut},
+    summary="A matter's guide: before, during and after",
+)
+def guide(request: HttpRequest, code: str) -> tuple[int, dict[str, Any]]:
+    matter = selectors.matter_by_code(code)
+    if matter is None:
+        return 404, {"detail": "No published matter has this code."}
+    return 200, selectors.matter_guide(matter)
+
+
+@bundles_router.get("", response=list[dict[str, Any]], auth=None, summary="All bundles")
+def bundles(request: HttpRequest) -> list[dict[str, Any]]:
+    return [selectors.bundle_json(b) for b in Bundle.objects.filter(published=True)]
+
+
+@bundles_router.get(
+    "/{code}",
+    response={200: dict[str, Any], 404: ErrorOut},
+    auth=None,
+    summary="A bundle and its steps",
+)
+def bundle(request: HttpRequest, code: str) -> tuple[int, dict[str, Any]]:
+    found = Bundle.objects.filter(code=code, published=True).first()
+    if found is None:
+        return 404, {"detail": "No such bundle."}
+    return 200, selectors.bundle_json(found)
+
+
+@certificates_router.get(
+    "", response=dict[str, Any], summary="What a community may certify, and what it must not"
+)
+def certificate_types(request: HttpRequest) -> dict[str, Any]:
+    return selectors.certificate_lists()
+
+
+@ask_router.get("", response=dict[str, Any], summary="Ask in plain words (智能问答)")
+def ask(request: HttpRequest, q: str = "") -> dict[str, Any]:
+    return selectors.ask(q)
