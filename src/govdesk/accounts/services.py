@@ -133,3 +133,15 @@ def token_lookup(*, token: str) -> ApiToken | None:
         .filter(digest=_digest(token), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
+
+
+@transaction.atomic
+def group_grant(*, name: str, app_labels: list[str], users: list[User]) -> None:
+    """A group holding every permission of ``app_labels`` (configuration rights), with these
+    users in it."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=name)
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=app_labels))
+    for user in users:
+        user.groups.add(group)

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.db import transaction
 
-from govdesk.accounts.services import staff_user_upsert
+from govdesk.accounts.services import group_grant, staff_user_upsert
 from govdesk.catalog.services import catalog_load
 from govdesk.common.roles import Role
 from govdesk.forms.services import forms_load
@@ -120,8 +120,9 @@ def staff_load(regions: dict[str, Region], password: str) -> None:
         code: department_upsert(code=code, name=name, short_name=short, region=regions[region])
         for code, name, short, region in DEPARTMENTS
     }
+    operators = []
     for spec in STAFF:
-        staff_user_upsert(
+        user = staff_user_upsert(
             username=spec.username,
             password=password,
             role=spec.role,
@@ -131,6 +132,9 @@ def staff_load(regions: dict[str, Region], password: str) -> None:
             service_point=points[spec.service_point] if spec.service_point else None,
             department=departments[spec.department] if spec.department else None,
         )
+        if spec.role == Role.OPERATOR:
+            operators.append(user)
+    group_grant(name="数据局 catalogue", app_labels=["catalog", "govforms"], users=operators)
 
 
 def _id_card(number: str, issued: date, until: date | None) -> dict[str, object]:
