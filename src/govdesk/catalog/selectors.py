@@ -364,12 +364,29 @@ def search(q: str, limit: int = 10) -> list[Hit]:
 # --- Q&A --------------------------------------------------------------------------------------
 
 
-def ask(q: str) -> dict[str, Any]:
-    """Answer from the knowledge base, citing matters with a link to start them; say plainly
-    when there is no answer."""
-    from rapidfuzz import fuzz
+_QA: dict[str, Any] = {"key": None, "index": None}
 
+
+def _qa_index() -> Any:
+    from govdesk.catalog.qa import QAIndex
+
+    entries = list(QAEntry.objects.values_list("id", "question", "also"))
+    key = tuple((i, q, tuple(a)) for i, q, a in entries)
+    with _INDEX_LOCK:
+        if _QA["key"] != key:
+            _QA.update(key=key, index=QAIndex([(i, [q, *a]) for i, q, a in entries]))
+        return _QA["index"]
+
+
+ANSWER_THRESHOLD = 0.45
+
+
+def ask(q: str) -> dict[str, Any]:
+    """Answer from the knowledge base, citing matters with a link to start them; fall back to
+    the guide a search finds when every word of the question is understood; otherwise say
+    plainly that there is no answer."""
     from govdesk.catalog.i18n import to_simplified
+    from govdesk.catalog.qa import content_words
 
     question = to_simplified(q.strip())
     lang = language()
@@ -377,48 +394,52 @@ def ask(q: str) -> dict[str, Any]:
         return {
             "answered": False,
             "answer": _("Ask a question in your own words."),
-            "matches": [],
+            "cites": [],
             "related": [],
         }
-    best: tuple[float, QAEntry | None] = (0.0, None)
-    for entry in QAEntry.objects.prefetch_related("matters"):
-        for phrasing in [entry.question, *entry.also]:
-            score = max(
-                fuzz.token_set_ratio(question, phrasing),
-                fuzz.partial_ratio(question, phrasing) * 0.9,
-            )
-            if score > best[0]:
-                best = (float(score), entry)
+    match = _qa_index().best(question)
     hits = search(question, limit=3)
     related = [hit_json(h) for h in hits]
-    score, found = best
-    if found is not None and score >= 62:
+    if match is not None and match.score >= ANSWER_THRESHOLD:
+        found = QAEntry.objects.prefetch_related("matters").get(pk=match.entry_id)
         return {
             "answered": True,
             "question": text(found.question, lang=lang),
             "answer": text(found.answer, lang=lang),
-            "confidence": round(score / 100, 2),
+            "confidence": round(match.score, 2),
             "cites": [
-                {
-                    "code": m.code,
-                    "name": text(m.name, m.en, "name", lang),
-                    "start_url": f"/matters/{m.code}/",
-                }
-                for m in found.matters.all()
+                *(
+                    {
+                        "code": m.code,
+                        "name": text(m.name, m.en, "name", lang),
+                        "start_url": f"/matters/{m.code}/",
+                    }
+                    for m in found.matters.all()
+                ),
+                *(
+                    {
+                        "code": forbidden_code(f),
+                        "name": text(f.name, f.en, "name", lang),
+                        "start_url": f"/certificates/#{forbidden_code(f)}",
+                    }
+                    for f in ForbiddenCertificate.objects.filter(name__in=found.cites)
+                ),
             ],
             "related": related,
         }
-    if hits and hits[0].score >= 0.5 and hits[0].doc.kind != "forbidden":
+    if hits and hits[0].doc.kind != "forbidden":
         top = hits[0].doc
+        haystack = " ".join([top.name, *top.aliases, top.text])
+        words = content_words(question)
         matter = Matter.objects.filter(code=top.code).first()
-        if matter is not None:
+        if matter is not None and words and all(w in haystack for w in words):
             guide = matter_guide(matter)
             return {
                 "answered": True,
                 "question": question,
                 "answer": _("From the guide of %(name)s: %(summary)s")
                 % {"name": guide["name"], "summary": guide["summary"]},
-                "confidence": round(min(hits[0].score, 0.6), 2),
+                "confidence": 0.5,
                 "cites": [
                     {
                         "code": matter.code,

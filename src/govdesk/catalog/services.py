@@ -183,8 +183,14 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
                 "category": "基层证明",
                 "online": True,
                 "summary": row.get("purpose", ""),
-                "audience": row.get("audience", ""),
-                "conditions": row.get("conditions") or [],
+                "audience": row.get("audience")
+                or "本社区的户籍居民，或在本社区办理了居住登记、居住证的居民",
+                "conditions": row.get("conditions")
+                or [
+                    "申请人为本社区居民：户籍在本社区，或在本社区办理了居住登记、居住证",
+                    "证明内容以户籍登记、居住登记等登记数据为准，社区不凭口头陈述出具",
+                    "只用于本证明所写的用途；其他用途请先查看“社区不能开具的证明”清单",
+                ],
                 "steps": row.get("steps")
                 or [
                     "申请：在网上或到社区便民服务站提出，信息由平台调取，本人确认",
