@@ -57,7 +57,7 @@ def test_empty_query_lists_all(client: Client, db: None, world: Any) -> None:
         ("低宝", "最低生活保障申请"),
         ("異地就醫備案", "异地就医备案"),
         ("失业金", "失业保险金申领"),
-        ("亲属关系证明", "亲属关系证明"),
+        ("亲属关系证明", "亲属关系"),
     ],
 )
 def test_search_understands(

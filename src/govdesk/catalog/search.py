@@ -13,10 +13,10 @@ How a query is understood
    letters are read as pinyin — full (``shiyedengji``) or initials (``sydj``) — segmented against
    the catalogue vocabulary; they may also be English words.
 3. Each slot has *alternatives*, each with a confidence factor: the word itself (1.0); words of
-   its synonym groups (0.7); words read from pinyin (0.6); near matches — same pinyin
-   (低宝→低保), a close spelling (rapidfuzz), or a pinyin substring of a name (0.5). A slot whose
-   word is unknown to the catalogue is first split into known words, then given the near
-   matches.
+   its synonym groups (0.7); known sub-words of a long word (刚出生→出生, 0.6); words read from
+   pinyin (0.6); near matches — same pinyin (低宝→低保), a close spelling (rapidfuzz), or the
+   same syllables inside a name (0.5). A slot whose word is unknown to the catalogue is first
+   split into known words, then given the near matches.
 4. Each alternative is matched against each document's fields; the field strength is: equals the
    name 1.0, equals an alias 0.9, inside the name 0.75-0.85, inside an alias 0.65-0.75 (more for
    covering more of the field), inside the summary text 0.25.
@@ -40,6 +40,7 @@ import math
 import re
 import threading
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,12 +86,12 @@ _SEP = "\x1f"  # between fields of one document in a blob
 _DOC_SEP = "\x1e"  # between documents in a blob
 
 
-# Question and function words that say nothing about *what* is wanted. Only whole jieba tokens
-# are dropped, so 就业 or 开店 are untouched.
 def _words(text: str) -> list[str]:
     return text.split()
 
 
+# Question and function words that say nothing about *what* is wanted. Only whole jieba tokens
+# are dropped, so 就业 or 开店 are untouched.
 _STOPWORDS = frozenset(
     _words(
         """
@@ -106,6 +107,19 @@ _STOPWORDS = frozenset(
     """
     )
 )
+
+# Words about the procedure rather than the service (手续, 材料, 条件 …): kept, at low weight,
+# because a catalogue entry that happens to mention them is no evidence of what is wanted.
+_META_WORDS = frozenset(
+    _words(
+        """
+    手续 材料 资料 流程 步骤 条件 要求 政策 规定 标准 多少 多少钱 时间 多久 期限 地方 地点
+    电话 网上 线上 手机 窗口 办法 方法 途径 情况 问题 事情 东西 哪些 什么样 有效 一次
+    """
+    )
+)
+_META_WEIGHT = 0.3
+_CN_DIGITS = "零一二三四五六七八九"
 
 # Slot alternative kinds and their confidence factors.
 _F_DIRECT = 1.0
@@ -137,7 +151,9 @@ class _Shared:
     _instance: _Shared | None = None
 
     def __init__(self) -> None:
-        import jieba
+        with warnings.catch_warnings():  # jieba's old regexes warn on import
+            warnings.simplefilter("ignore")
+            import jieba
         import pypinyin
         import rapidfuzz  # noqa: F401  (imported here so the first query does not pay for it)
         from opencc import OpenCC
@@ -627,8 +643,10 @@ class SearchIndex:
         return alts
 
     def _slot_for_word(self, term: str, allow_split: bool = True) -> list[_Slot]:
-        weight = 0.5 if len(term) == 1 else 1.0
+        weight = _META_WEIGHT if term in _META_WORDS else 0.5 if len(term) == 1 else 1.0
         alts = self._with_synonyms(term, _F_DIRECT, "direct", term)
+        if term.isdigit() and (spoken := _chinese_number(term)):
+            alts.extend(self._with_synonyms(spoken, _F_DIRECT, "direct", spoken))
         if not _has_cjk(term) or self._known(term):
             if len(term) >= 3 and _has_cjk(term):
                 alts.extend(
@@ -731,11 +749,12 @@ class SearchIndex:
             doc = self.docs[i]
             score = 0.0
             reasons: list[str] = ["繁体转换"] if traditional else []
-            strong = False
+            strong = 0.0  # the best exact naming of this document by one slot
             for _, per_doc, w in scored:
                 q, reason = per_doc.get(i, (0.0, ""))
                 score += w * q
-                strong = strong or q >= 0.9
+                if q >= 0.9:
+                    strong = max(strong, q)
                 if reason and reason not in reasons:
                     reasons.append(reason)
             score /= total_weight
@@ -743,13 +762,25 @@ class SearchIndex:
                 score += 0.3
             elif i in alias_eq:
                 score += 0.2
+            elif strong:  # one of the words names it exactly (低保 in 家里困难能申请低保吗)
+                score += 0.15 if strong >= 1.0 else 0.1
+            reasons = reasons[:4]
             if doc.kind == "forbidden" and (strong or i in name_eq or i in alias_eq):
                 score += 0.05
                 reasons.append("社区不出具此证明，见替代办法")
             if score >= _MIN_SCORE:
-                hits.append(Hit(doc, round(score, 4), tuple(reasons[:5])))
+                hits.append(Hit(doc, round(score, 4), tuple(reasons)))
         hits.sort(key=lambda h: (-h.score, -h.doc.popularity, h.doc.name))
         return hits[: max(limit, 0)]
+
+
+def _chinese_number(digits: str) -> str:
+    """80 → 八十, 15 → 十五 (1-99, as in ages); '' otherwise."""
+    if not digits.isdigit() or digits.startswith("0") or not 0 < int(digits) < 100:
+        return ""
+    tens, units = divmod(int(digits), 10)
+    out = (_CN_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "")
+    return out + (_CN_DIGITS[units] if units else "")
 
 
 def _spaced(syllables: Sequence[str]) -> str:

@@ -422,7 +422,8 @@ def ask(q: str) -> dict[str, Any]:
                         "name": text(f.name, f.en, "name", lang),
                         "start_url": f"/certificates/#{forbidden_code(f)}",
                     }
-                    for f in ForbiddenCertificate.objects.filter(name__in=found.cites)
+                    for f in ForbiddenCertificate.objects.all()
+                    if f.name in found.cites or set(f.aliases) & set(found.cites)
                 ),
             ],
             "related": related,

@@ -172,6 +172,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
 
     certificates = _read(folder / "certificates.yaml") or {}
     community = departments["community"]
+    certificate_codes = [row["code"] for row in certificates.get("allowed") or []]
     for row in certificates.get("allowed") or []:
         matter = _matter_upsert(
             {
@@ -229,6 +230,9 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
             },
         )
         report.certificate_types += 1
+    ForbiddenCertificate.objects.exclude(
+        name__in=[row["name"] for row in certificates.get("forbidden") or []]
+    ).delete()
     for order, row in enumerate(certificates.get("forbidden") or []):
         ForbiddenCertificate.objects.update_or_create(
             name=row["name"],
@@ -242,7 +246,9 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
         )
         report.forbidden += 1
 
-    for row in _read(folder / "bundles.yaml") or []:
+    bundle_rows = _read(folder / "bundles.yaml") or []
+    bundle_codes = [row["code"] for row in bundle_rows]
+    for row in bundle_rows:
         bundle, _ = Bundle.objects.update_or_create(
             code=row["code"],
             defaults={
@@ -271,6 +277,9 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
             )
         report.bundles += 1
 
+    forbidden_names = {
+        alias for f in ForbiddenCertificate.objects.all() for alias in [f.name, *f.aliases]
+    }
     QAEntry.objects.all().delete()
     for order, row in enumerate(_read(folder / "qa.yaml") or []):
         entry = QAEntry.objects.create(
@@ -285,10 +294,14 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
         report.warnings += [
             f"Q&A {row['q']!r} cites unknown {name!r}"
             for name in entry.cites
-            if name not in matters and not ForbiddenCertificate.objects.filter(name=name).exists()
+            if name not in matters and name not in forbidden_names
         ]
         report.qa += 1
 
+    # Entries no longer in the files stop being published (applications may still refer to them).
+    Matter.objects.exclude(name__in=list(matters)).update(published=False)
+    Bundle.objects.exclude(code__in=bundle_codes).update(published=False)
+    CertificateType.objects.exclude(code__in=certificate_codes).update(published=False)
     if problems:
         raise CatalogError("\n".join(problems))
     return report
