@@ -24,7 +24,8 @@ def render() -> str:
     ]
     for var in DECLARED.values():
         lines += ["# " + line for line in textwrap.wrap(var.help, 96)]
-        default = "" if var.secret or var.name in {"GOVDESK_VAR_DIR", "DATABASE_URL"} else var.default
+        hidden = var.secret or var.name in {"GOVDESK_VAR_DIR", "DATABASE_URL"}
+        default = "" if hidden else var.default
         lines += [f"# {var.name}={default}", ""]
     return "\n".join(lines)
 

@@ -21,9 +21,10 @@ def _fast_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     """Load the catalogue, the demo city, its staff and the personas once per test session."""
     from django.conf import settings
+    from django.db import connection
 
     with django_db_blocker.unblock():
         hashers = settings.PASSWORD_HASHERS
@@ -35,6 +36,15 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
             personas_load(regions)
         finally:
             settings.PASSWORD_HASHERS = hashers
+    yield
+    if connection.vendor == "postgresql":
+        # A server thread (browser tests) or a worker thread may still hold a connection;
+        # the test database can only be dropped once nobody else is connected to it.
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ class LifeEvent(models.Model):
 
 
 class Matter(models.Model):
-    code = models.CharField(_("code"), max_length=32, unique=True)
+    code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("standard name"), max_length=100, unique=True)
     short_name = models.CharField(_("short name"), max_length=64, blank=True)
     aliases = models.JSONField(_("aliases"), default=list, blank=True)
