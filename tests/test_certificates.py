@@ -1,0 +1,482 @@
+"""Community certificates: F2 for 王建国 over the API (accept → review → issue), the signed PDF
+(pdftotext, pdfsig, the QR code), verification and revocation, access, the font coverage check,
+and gap-free numbers under concurrent issuance.
+
+The signing keys live in a temporary PKI folder made once per session; outcome handlers run at
+once (django-tasks ImmediateBackend) when the approval commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from govdesk.accounts.models import User
+from govdesk.accounts.services import token_create
+from govdesk.applications.models import Application, Channel, Status
+from govdesk.applications.services import application_outcomes_run
+from govdesk.catalog.models import Matter
+from govdesk.certificates.models import Certificate, CertificateSequence
+from govdesk.certificates.services import certificate_issue, demo_pki_load
+from govdesk.common.idnumbers import make
+from govdesk.demo.loader import CHUNLEI, catalogue_load, personas_load, regions_load, staff_load
+from govdesk.organisations.models import Region
+from govdesk.people.models import Licence, LicenceType, Person
+from govdesk.people.services import household_upsert, person_upsert
+from tests.conftest import PASSWORD
+
+WANG = "320205196803090017"
+CHEN = "32020519700815002X"
+HOUSEHOLD = ["王建国", "陈桂兰", "王磊", "周婷", "王子涵", "孙𠮷珍"]
+MATTER = "CERT-RESIDENT-POPULATION"
+BASE_URL = "https://govdesk.example"
+PASSPHRASE = "test-signing-passphrase"
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+CONCURRENT = 20
+
+
+@pytest.fixture(scope="session")
+def pki_dir(
+    tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
+) -> Path:
+    """A demo CA and a key per issuing organisation, made once for the session."""
+    from django.test import override_settings
+
+    folder = tmp_path_factory.mktemp("pki")
+    with (
+        override_settings(PKI_DIR=folder, SIGNING_KEY_PASSPHRASE=PASSPHRASE),
+        django_db_blocker.unblock(),
+    ):
+        regions_load()  # idempotent; a transactional test may have flushed them
+        report = demo_pki_load()
+    assert report.ca_created and "320205005001" in report.issuers_created
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _certificate_settings(settings: Any, pki_dir: Path) -> Iterator[None]:
+    settings.PKI_DIR = pki_dir
+    settings.SIGNING_KEY_PASSPHRASE = PASSPHRASE
+    settings.TASKS = IMMEDIATE
+    settings.PUBLIC_BASE_URL = BASE_URL
+    cache.clear()  # the verification rate limit counts per test
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def clerk(staff_token: Any) -> str:
+    token: str = staff_token("clerk.chunlei")
+    return token
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (poppler-utils / zbar-tools)")
+    return path
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(args, capture_output=True, check=False, timeout=60)  # noqa: S603
+
+
+def _apply(
+    api: Any,
+    clerk: str,
+    reviewer: str,
+    capture: Callable[..., Any],
+    applicant: str = WANG,
+) -> dict[str, Any]:
+    """The whole F2 lifecycle at the window; returns the approved application's JSON."""
+    response = api.post("/api/v1/applications", clerk, {"matter": MATTER, "applicant": applicant})
+    assert response.status_code == 201, response.content
+    created = response.json()
+    url = f"/api/v1/applications/{created['id']}"
+    assert not [f["key"] for f in created["fields"] if f["missing"]], "nothing should be typed"
+    assert api.post(f"{url}/submit", clerk).status_code == 200
+    assert api.post(f"{url}/actions", clerk, {"action": "accept"}).status_code == 200
+    with capture(execute=True):
+        response = api.post(f"{url}/actions", reviewer, {"action": "approve"})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "approved"
+    detail: dict[str, Any] = api.get(url, clerk).json()
+    return detail
+
+
+@pytest.fixture
+def issued(
+    api: Any, clerk: str, staff_token: Any, django_capture_on_commit_callbacks: Any
+) -> dict[str, Any]:
+    detail = _apply(api, clerk, staff_token("reviewer.yunlin"), django_capture_on_commit_callbacks)
+    certificate: dict[str, Any] = detail["certificate"]
+    assert certificate is not None and "error" not in certificate, certificate
+    return certificate
+
+
+def _pdf(api: Any, token: str, certificate: dict[str, Any]) -> bytes:
+    response = api.get(certificate["pdf_url"], token)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/pdf"
+    content: bytes = response.content
+    return content
+
+
+def _token(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
+
+
+# --- F2 end to end ------------------------------------------------------------------------------
+
+
+def test_f2_issues_a_numbered_signed_certificate(
+    api: Any, clerk: str, issued: dict[str, Any], tmp_path: Path
+) -> None:
+    assert set(issued) == {"number", "verify_url", "pdf_url"}
+    assert issued["number"].startswith(f"{CHUNLEI}-{timezone.localdate().year}-")
+    assert issued["verify_url"].startswith(f"{BASE_URL}/verify/")
+    assert len(_token(issued["verify_url"])) >= 32  # ≥ 192 random bits, base64url
+    assert issued["pdf_url"] == f"/api/v1/certificates/{issued['number']}.pdf"
+
+    document = _pdf(api, clerk, issued)
+    record = Certificate.objects.get(number=issued["number"])
+    assert hashlib.sha256(document).hexdigest() == record.pdf_sha256
+    assert [m["name"] for m in record.data["members"]] == HOUSEHOLD
+    assert record.data["count"] == 6 and record.holder.id_number == WANG
+
+    file = tmp_path / "certificate.pdf"
+    file.write_bytes(document)
+    text = _run(_tool("pdftotext"), "-enc", "UTF-8", str(file), "-").stdout.decode("utf-8")
+    for name in HOUSEHOLD:
+        assert name in text, name
+    assert "孙𠮷珍" in text  # U+20BB7 extracted exactly, not a look-alike or a box
+    assert issued["number"] in text and "常住人口信息证明" in text
+    assert "320205********0017" in text and WANG not in text
+
+
+def test_pdfsig_says_valid_and_one_changed_byte_breaks_it(
+    api: Any, clerk: str, issued: dict[str, Any], tmp_path: Path
+) -> None:
+    pdfsig = _tool("pdfsig")
+    document = _pdf(api, clerk, issued)
+    good = tmp_path / "good.pdf"
+    good.write_bytes(document)
+    report = _run(pdfsig, str(good)).stdout.decode("utf-8", "replace")
+    assert "Signature is Valid." in report, report
+    assert "Total document signed" in report
+    assert "ETSI.CAdES.detached" in report  # PAdES
+
+    tampered = bytearray(document)
+    tampered[len(document) // 3] ^= 0x01  # inside the signed range (the page content)
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(bytes(tampered))
+    report = _run(pdfsig, str(bad)).stdout.decode("utf-8", "replace")
+    assert "Signature is Valid." not in report, report
+
+
+def test_the_qr_code_decodes_to_the_verification_url(
+    api: Any, clerk: str, issued: dict[str, Any], tmp_path: Path
+) -> None:
+    pdftoppm, zbarimg = _tool("pdftoppm"), _tool("zbarimg")
+    file = tmp_path / "certificate.pdf"
+    file.write_bytes(_pdf(api, clerk, issued))
+    _run(pdftoppm, "-r", "200", "-png", "-singlefile", str(file), str(tmp_path / "page"))
+    decoded = _run(zbarimg, "--quiet", "--raw", str(tmp_path / "page.png"))
+    assert decoded.stdout.decode("utf-8").split() == [issued["verify_url"]], decoded.stderr
+
+
+def test_verify_valid_then_revoked_at_once(api: Any, clerk: str, issued: dict[str, Any]) -> None:
+    path = f"/api/v1/verify/{_token(issued['verify_url'])}"
+    found = api.get(path)
+    assert found.status_code == 200, found.content
+    body = found.json()
+    assert body["status"] == "valid"
+    assert body["number"] == issued["number"] and body["type"] == "常住人口信息证明"
+    assert body["issuer"] == "无锡市锡山区云林街道春雷社区居民委员会"
+    assert body["holder"] == "王**" and body["issued_at"]
+
+    revoke = f"/api/v1/certificates/{issued['number']}/revoke"
+    assert api.post(revoke, clerk, {}).status_code == 422
+    assert api.post(revoke, clerk, {"reason": "   "}).status_code == 422
+    assert api.get(path).json()["status"] == "valid"  # a refused revocation changed nothing
+    response = api.post(revoke, clerk, {"reason": "户内人员已变动，证明内容不再准确"})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "revoked"
+    assert api.get(path).json()["status"] == "revoked"
+    assert api.post(revoke, clerk, {"reason": "again"}).status_code == 409
+
+
+def test_verify_says_expired_after_valid_until(api: Any, issued: dict[str, Any]) -> None:
+    Certificate.objects.filter(number=issued["number"]).update(
+        valid_until=timezone.localdate() - timedelta(days=1)
+    )
+    assert api.get(f"/api/v1/verify/{_token(issued['verify_url'])}").json()["status"] == "expired"
+
+
+def test_unknown_token_is_404_and_verification_is_rate_limited(
+    api: Any, settings: Any, issued: dict[str, Any]
+) -> None:
+    assert api.get("/api/v1/verify/no-such-token").status_code == 404
+    settings.VERIFY_RATE_PER_MINUTE = 3
+    cache.clear()
+    path = f"/api/v1/verify/{_token(issued['verify_url'])}"
+    assert [api.get(path).status_code for _ in range(3)] == [200, 200, 200]
+    limited = api.get(path)
+    assert limited.status_code == 429
+    assert "Too many" in limited.json()["detail"] and int(limited["Retry-After"]) >= 1
+    assert Client().get(f"/verify/{_token(issued['verify_url'])}").status_code == 429
+
+
+def test_the_public_page_shows_the_status_and_checks_an_uploaded_pdf(
+    api: Any, clerk: str, issued: dict[str, Any]
+) -> None:
+    token = _token(issued["verify_url"])
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/verify/{token}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert issued["number"] in html and "王**" in html and "Valid" in html
+    assert "320205196803090017" not in html and "王建国" not in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+    document = _pdf(api, clerk, issued)
+    csrf = browser.cookies["csrftoken"].value
+    genuine = browser.post(
+        f"/verify/{token}",
+        {"document": SimpleUploadedFile("c.pdf", document, "application/pdf")},
+        HTTP_X_CSRFTOKEN=csrf,
+    )
+    assert genuine.status_code == 200
+    assert genuine.context["upload"].genuine
+    assert "The file is genuine" in genuine.content.decode()
+
+    tampered = bytearray(document)
+    tampered[len(document) // 3] ^= 0x01
+    forged = browser.post(
+        f"/verify/{token}",
+        {"document": SimpleUploadedFile("c.pdf", bytes(tampered), "application/pdf")},
+        HTTP_X_CSRFTOKEN=csrf,
+    )
+    check = forged.context["upload"]
+    assert not check.genuine and not check.signature.intact and not check.matches_record
+    assert "The file does not match" in forged.content.decode()
+
+    unsigned = browser.post(
+        f"/verify/{token}",
+        {"document": SimpleUploadedFile("c.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+        HTTP_X_CSRFTOKEN=csrf,
+    )
+    assert not unsigned.context["upload"].genuine
+    assert browser.get("/verify/not-a-real-token").status_code == 404
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+def test_access_to_certificates(api: Any, staff_token: Any, issued: dict[str, Any]) -> None:
+    number = issued["number"]
+    other_clerk = staff_token("clerk.dongting")
+    assert api.get(issued["pdf_url"], other_clerk).status_code == 404
+    assert number not in {c["number"] for c in api.get("/api/v1/certificates", other_clerk).json()}
+    revoke = f"/api/v1/certificates/{number}/revoke"
+    assert api.post(revoke, other_clerk, {"reason": "x"}).status_code == 404
+
+    wang = token_create(resident=Person.objects.get(id_number=WANG))
+    mine = api.get("/api/v1/certificates", wang)
+    assert mine.status_code == 200
+    listed = {c["number"]: c for c in mine.json()}
+    assert listed[number]["status"] == "valid" and listed[number]["pdf_url"] == issued["pdf_url"]
+    assert listed[number]["holder"]["id_number"] == "320205********0017"
+    assert listed[number]["revoke_reason"] is None
+    assert _pdf(api, wang, issued).startswith(b"%PDF")
+    assert api.post(revoke, wang, {"reason": "不要了"}).status_code == 403
+
+    chen = token_create(resident=Person.objects.get(id_number=CHEN))  # same household
+    assert api.get(issued["pdf_url"], chen).status_code == 404
+    assert api.get("/api/v1/certificates", chen).json() == []
+    assert api.get("/api/v1/certificates").status_code == 401
+    assert api.get(issued["pdf_url"]).status_code == 401
+
+    reviewer = staff_token("reviewer.yunlin")
+    assert number in {c["number"] for c in api.get("/api/v1/certificates", reviewer).json()}
+
+    from govdesk.audit.models import AuditEvent
+
+    actions = set(
+        AuditEvent.objects.filter(action__startswith="certificate.").values_list(
+            "action", "result", "actor"
+        )
+    )
+    assert ("certificate.pdf", "denied", "clerk.dongting") in actions
+    assert ("certificate.list", "ok", "reviewer.yunlin") in actions
+    assert ("certificate.issue", "ok", "govdesk") in actions
+
+
+# --- issuing once, and never with a box ---------------------------------------------------------
+
+
+def test_issuing_twice_issues_once(issued: dict[str, Any]) -> None:
+    record = Certificate.objects.get(number=issued["number"])
+    application = record.application
+    sequence = CertificateSequence.objects.get(issuer=record.issuer, year=timezone.localdate().year)
+    again = certificate_issue(application=application)
+    assert again.pk == record.pk
+    assert application_outcomes_run(application_id=application.pk)["certificate"] == issued
+    assert Certificate.objects.filter(application=application).count() == 1
+    sequence.refresh_from_db()
+    assert sequence.last == int(record.number.rsplit("-", 1)[1])
+
+
+def test_an_uncovered_character_stops_issuance_with_a_clear_error(
+    api: Any, clerk: str, staff_token: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    chunlei = Region.objects.get(code=CHUNLEI)
+    number = make("320205", date(1960, 1, 1), 991)
+    person = person_upsert(id_number=number, name="王\ue000")  # Private Use Area: no glyph
+    household_upsert(
+        number="320205005001999",
+        address="无锡市锡山区云林街道春雷苑9幢9单元909室",
+        region=chunlei,
+        members=[(person, "head", date(2000, 1, 1))],
+    )
+    sequences = list(CertificateSequence.objects.values_list("issuer_id", "year", "last"))
+
+    detail = _apply(
+        api, clerk, staff_token("reviewer.yunlin"), django_capture_on_commit_callbacks, number
+    )
+
+    outcome = detail["certificate"]
+    assert outcome["code"] == "uncovered_characters"
+    assert "U+E000" in outcome["error"] and "Nothing was issued" in outcome["error"]
+    assert not Certificate.objects.filter(holder=person).exists()
+    assert list(CertificateSequence.objects.values_list("issuer_id", "year", "last")) == sequences
+
+    from govdesk.audit.models import AuditEvent
+
+    failed = AuditEvent.objects.filter(action="certificate.issue", result="failed").last()
+    assert failed is not None and failed.detail["code"] == "uncovered_characters"
+
+
+# --- the outcome F1 relies on -------------------------------------------------------------------
+
+
+def test_unemployment_registration_issues_the_employment_card(world: dict[str, Region]) -> None:
+    li = Person.objects.get(id_number="320205197405120027")
+    assert not Licence.objects.filter(person=li, type=LicenceType.EMPLOYMENT_CARD).exists()
+    application = Application.objects.create(
+        number="GD-TEST-HRSS-001",
+        matter=Matter.objects.get(code="HRSS-001"),
+        applicant=li,
+        region=world[CHUNLEI],
+        channel=Channel.WINDOW,
+        status=Status.APPROVED,
+        created_by="test",
+    )
+    outcome = application_outcomes_run(application_id=application.pk)
+    card = Licence.objects.get(person=li, type=LicenceType.EMPLOYMENT_CARD)
+    assert outcome["employment_card"] == {"licence": "employment_card", "number": card.number}
+    assert card.data["employment_status"] == "失业" and not card.revoked
+    assert "certificate" not in outcome
+    application_outcomes_run(application_id=application.pk)
+    assert Licence.objects.filter(person=li, type=LicenceType.EMPLOYMENT_CARD).count() == 1
+
+
+# --- concurrency (commits for real) -------------------------------------------------------------
+
+
+@pytest.fixture
+def loaded(transactional_db: None, settings: Any) -> None:
+    """What the session loaded, again: an earlier transactional test may have flushed it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    catalogue_load()
+    regions = regions_load()
+    staff_load(regions, PASSWORD)
+    personas_load(regions)
+
+
+def test_concurrent_issuance_gives_distinct_gap_free_numbers_and_never_twice(
+    loaded: None,
+) -> None:
+    chunlei = Region.objects.get(code=CHUNLEI)
+    wang = Person.objects.get(id_number=WANG)
+    matter = Matter.objects.get(code=MATTER)
+    applications = [
+        Application.objects.create(
+            number=f"GD-TEST-CONCURRENT-{i:02d}",
+            matter=matter,
+            applicant=wang,
+            region=chunlei,
+            channel=Channel.WINDOW,
+            status=Status.ACCEPTED,
+            created_by="test",
+            snapshot={
+                "certificate.purpose": {
+                    "value": "用于申请调整阶梯水、电、气价人口基数",
+                    "source": "default",
+                    "origin": "",
+                    "as_of": None,
+                    "conflict": None,
+                }
+            },
+        )
+        for i in range(CONCURRENT)
+    ]
+    year = timezone.localdate().year
+    before = CertificateSequence.objects.filter(issuer=chunlei, year=year).first()
+    start = before.last if before else 0
+    reviewer = token_create(user=User.objects.get(username="reviewer.yunlin"))
+
+    # Every application approved twice at the same instant (a double click): 40 requests.
+    targets = [a.pk for a in applications for _ in range(2)]
+    barrier = threading.Barrier(len(targets))
+    statuses: list[int] = []
+    crashes: list[str] = []
+
+    def approve(application_id: Any) -> None:
+        try:
+            client = Client(raise_request_exception=False)
+            barrier.wait(timeout=30)
+            response = client.post(
+                f"/api/v1/applications/{application_id}/actions",
+                data=json.dumps({"action": "approve"}),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {reviewer}"},
+            )
+            statuses.append(response.status_code)
+        except BaseException as exc:
+            crashes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(t,), daemon=True) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "an approval hung"
+    assert not crashes, crashes
+    assert sorted(statuses) == [200] * CONCURRENT + [403] * CONCURRENT, statuses
+
+    issued = list(Certificate.objects.filter(application__in=applications))
+    assert len(issued) == CONCURRENT
+    assert len({c.application_id for c in issued}) == CONCURRENT
+    sequence = sorted(int(c.number.rsplit("-", 1)[1]) for c in issued)
+    assert sequence == list(range(start + 1, start + CONCURRENT + 1))
+    assert CertificateSequence.objects.get(issuer=chunlei, year=year).last == start + CONCURRENT
+    for application in Application.objects.filter(pk__in=[a.pk for a in applications]):
+        assert application.outcome["certificate"]["number"] in {c.number for c in issued}
+    assert len({c.token for c in issued}) == CONCURRENT
