@@ -12,4 +12,38 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("people/", views.find, name="find"),
+    path("people/<str:id_number>/", views.person, name="person"),
+    path("bundles/start/", views.bundle_start, name="bundle_start"),
+    path("bundles/<uuid:run_id>/", views.bundle, name="bundle"),
+    path("bundles/<uuid:run_id>/fields/", views.bundle_fields, name="bundle_fields"),
+    path("bundles/<uuid:run_id>/materials/", views.bundle_materials, name="bundle_materials"),
+    path("bundles/<uuid:run_id>/submit/", views.bundle_submit, name="bundle_submit"),
+    path("applications/start/", views.application_start, name="application_start"),
+    path("applications/<uuid:application_id>/", views.application, name="application"),
+    path(
+        "applications/<uuid:application_id>/fields/",
+        views.application_fields,
+        name="application_fields",
+    ),
+    path(
+        "applications/<uuid:application_id>/materials/",
+        views.application_materials,
+        name="application_materials",
+    ),
+    path(
+        "applications/<uuid:application_id>/submit/",
+        views.application_submit,
+        name="application_submit",
+    ),
+    path(
+        "applications/<uuid:application_id>/actions/",
+        views.application_act,
+        name="application_act",
+    ),
+    path(
+        "applications/<uuid:application_id>/form.pdf",
+        views.application_pdf,
+        name="application_pdf",
+    ),
 ]

@@ -1,12 +1,618 @@
-"""The staff workbench. Views call domain services and hold no business rules."""
+"""The staff workbench. Views build a ``Principal`` from the request, call domain services and
+selectors, and render templates; they hold no business rules."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from govdesk.accounts.models import User
+from govdesk.applications import selectors, services
+from govdesk.applications.errors import ApplicationError, InvalidFields, NotFound, StateConflict
+from govdesk.applications.models import Application, BundleRun, Channel
+from govdesk.catalog.models import Matter
+from govdesk.common.idnumbers import InvalidIdNumber, mask, normalise, parse
+from govdesk.common.principal import Principal
+from govdesk.people.models import Person, Relation
+from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
+from govdesk.workbench import forms as wb
+
+View = Callable[..., HttpResponse]
+logger = logging.getLogger(__name__)
 
 
-@login_required
+def principal_of(request: HttpRequest) -> Principal:
+    user = request.user
+    if not isinstance(user, User):  # staff_view lets only signed-in staff through
+        raise NotFound(_("Sign in first."))
+    return Principal(kind="staff", user=user, ip=request.META.get("REMOTE_ADDR", ""))
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _problem(
+    request: HttpRequest, status: int, message: str, errors: dict[str, str] | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "workbench/problem.html",
+        {"status": status, "message": message, "errors": errors or {}},
+        status=status,
+    )
+
+
+def staff_view(view: View) -> View:
+    """Signed-in staff with a role only; a domain error becomes a page with its status."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if _is_htmx(request):  # a whole sign-in page must not land inside a panel
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = reverse("workbench:login")
+                return response
+            return redirect_to_login(request.get_full_path())
+        if not isinstance(request.user, User) or not request.user.role:
+            return _problem(request, 403, _("The workbench is for staff with a role."))
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return _problem(request, exc.status, exc.message, getattr(exc, "errors", None))
+
+    return wrapper
+
+
+def _idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+# Home and the person page -------------------------------------------------------------
+
+
+@require_GET
+@staff_view
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "workbench/home.html")
+    principal = principal_of(request)
+    queue = [
+        {
+            "id": a.pk,
+            "number": a.number,
+            "matter": a.matter.name,
+            "applicant": a.applicant.name,
+            "applicant_id": mask(a.applicant.id_number),
+            "status": a.status,
+            "status_label": a.get_status_display(),
+            "deadline": a.deadline,
+            "submitted_at": a.submitted_at,
+        }
+        for a in selectors.queue_for(principal)[:100]
+    ]
+    return render(request, "workbench/home.html", {"queue": queue})
+
+
+@require_GET
+@staff_view
+def find(request: HttpRequest) -> HttpResponse:
+    """The ID box: a typed or scanned number goes to the person page."""
+    raw = request.GET.get("id_number", "")
+    value = normalise(raw).replace(" ", "")
+    if value.isascii() and value.isalnum() and len(value) <= 40:
+        return redirect("workbench:person", id_number=value)
+    return _person_page(request, raw)
+
+
+@require_GET
+@staff_view
+def person(request: HttpRequest, id_number: str) -> HttpResponse:
+    return _person_page(request, id_number)
+
+
+def _person_page(request: HttpRequest, id_number: str) -> HttpResponse:
+    principal = principal_of(request)
+    try:
+        card = person_card(principal=principal, id_number=id_number, purpose="workbench")
+    except InvalidIdNumber as exc:
+        return _person_problem(request, id_number, 422, str(exc.message))
+    except AccessDenied as exc:
+        return _person_problem(request, id_number, 403, str(exc))
+    except PersonNotFound as exc:
+        return _person_problem(request, id_number, 404, str(exc))
+    value = parse(id_number).value
+    person_id = Person.objects.filter(id_number=value).values_list("pk", flat=True).first()
+    open_apps = (
+        list(selectors.open_applications(person_id=person_id)) if person_id is not None else []
+    )
+    matters = Matter.objects.filter(published=True).select_related("department")
+    departments: dict[str, list[Matter]] = {}
+    for matter in matters.order_by("department__name", "code"):
+        departments.setdefault(matter.department.name, []).append(matter)
+    return render(
+        request,
+        "workbench/person.html",
+        {
+            "card": card,
+            "id_number": value,
+            "sex_label": _("Female") if card["sex"] == "F" else _("Male"),
+            "as_of": wb.local_date(card["name"]["as_of"]) if card.get("name") else "",
+            "members": _members(card),
+            "open_applications": open_apps,
+            "bundles": selectors.suggested_bundles(id_number=value),
+            "departments": departments,
+            "idem": _idempotency_key(),
+        },
+    )
+
+
+def _members(card: dict[str, Any]) -> list[dict[str, Any]]:
+    household = card.get("household") or {}
+    return [
+        {
+            **m,
+            "relation_text": Relation(m["relation"]).label
+            if m["relation"] in Relation.values
+            else m["relation"],
+            "sex_label": _("Female") if m["sex"] == "F" else _("Male"),
+        }
+        for m in household.get("members", [])
+    ]
+
+
+def _person_problem(request: HttpRequest, raw: str, status: int, message: str) -> HttpResponse:
+    return render(
+        request,
+        "workbench/person_problem.html",
+        # The number typed is given back to correct a typo, never for a person refused.
+        {
+            "status": status,
+            "message": message,
+            "entered": "" if status == 403 else normalise(raw)[:40],
+        },
+        status=status,
+    )
+
+
+@require_POST
+@staff_view
+def bundle_start(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    code = request.POST.get("bundle", "")
+    applicant = request.POST.get("applicant", "")
+
+    def act() -> tuple[int, dict[str, Any]]:
+        run = services.bundle_start(
+            principal=principal, bundle_code=code, applicant=applicant, channel=Channel.WINDOW
+        )
+        return 201, {"run": str(run.pk)}
+
+    _status, body = services.run_idempotent(
+        scope=f"{principal.name}:bundle:{code}", key=request.POST.get("idem"), action=act
+    )
+    return redirect("workbench:bundle", run_id=body["run"])
+
+
+@require_POST
+@staff_view
+def application_start(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    matter = request.POST.get("matter", "")
+    applicant = request.POST.get("applicant", "")
+    if not matter:
+        raise InvalidFields(_("Choose a matter."), {"matter": _("Choose a matter.")})
+
+    def act() -> tuple[int, dict[str, Any]]:
+        application = services.application_create(
+            principal=principal, matter_code=matter, applicant=applicant, channel=Channel.WINDOW
+        )
+        return 201, {"application": str(application.pk)}
+
+    _status, body = services.run_idempotent(
+        scope=f"{principal.name}:create", key=request.POST.get("idem"), action=act
+    )
+    return redirect("workbench:application", application_id=body["application"])
+
+
+# The once-only workspace: a bundle's steps, or one application ------------------------
+
+
+@dataclass
+class Scope:
+    """The applications one screen edits together, in step order."""
+
+    applications: list[Application]
+    run: BundleRun | None = None
+
+    @property
+    def page_url(self) -> str:
+        if self.run is not None:
+            return reverse("workbench:bundle", kwargs={"run_id": self.run.pk})
+        return reverse("workbench:application", kwargs={"application_id": self.applications[0].pk})
+
+    @property
+    def template(self) -> str:
+        return "workbench/bundle.html" if self.run is not None else "workbench/application.html"
+
+    def url(self, what: str) -> str:
+        if self.run is not None:
+            return reverse(f"workbench:bundle_{what}", kwargs={"run_id": self.run.pk})
+        return reverse(
+            f"workbench:application_{what}", kwargs={"application_id": self.applications[0].pk}
+        )
+
+    def find(self, application_id: str) -> Application:
+        for application in self.applications:
+            if str(application.pk) == application_id:
+                return application
+        raise NotFound(_("No such application."))
+
+
+def _bundle_scope(principal: Principal, run_id: UUID) -> Scope:
+    run = BundleRun.objects.select_related("bundle").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(_("No such bundle."))
+    ids = list(run.applications.order_by("step").values_list("pk", flat=True))
+    if not ids:
+        raise NotFound(_("No such bundle."))
+    # Every step is checked (and a refusal audited) by the selector.
+    return Scope(
+        [selectors.get_application(principal=principal, application_id=i) for i in ids], run
+    )
+
+
+def _reload(principal: Principal, scope: Scope) -> None:
+    """Read the applications again after a change (their version and status moved on)."""
+    scope.applications = [
+        selectors.get_application(principal=principal, application_id=a.pk)
+        for a in scope.applications
+    ]
+
+
+def _application_scope(principal: Principal, application_id: UUID) -> Scope:
+    return Scope([selectors.get_application(principal=principal, application_id=application_id)])
+
+
+def _workspace(
+    request: HttpRequest,
+    principal: Principal,
+    scope: Scope,
+    *,
+    posted: Any = None,
+    saved: str = "",
+    errors: dict[str, str] | None = None,
+    problem: str = "",
+    problem_status: int = 200,
+) -> dict[str, Any]:
+    details = [
+        selectors.application_detail(principal=principal, application=a) for a in scope.applications
+    ]
+    facts = wb.facts_build(details, posted=posted, saved=saved, errors=errors)
+    steps = [wb.step_summary(d) for d in details]
+    skipped: list[dict[str, Any]] = []
+    if scope.run is not None and scope.run.skipped:
+        run = selectors.bundle_run_detail(scope.run)
+        skipped = [s for s in run["steps"] if s["application"] is None]
+    return {
+        "scope": scope,
+        "run": scope.run,
+        "details": details,
+        "facts": facts,
+        "steps": steps,
+        "skipped": skipped,
+        "any_editable": any(s["editable"] for s in steps),
+        "all_done": all(not s["editable"] for s in steps),
+        "save_url": scope.url("fields"),
+        "materials_url": scope.url("materials"),
+        "submit_url": scope.url("submit"),
+        "page_url": scope.page_url,
+        "problem": problem,
+        "problem_status": problem_status,
+    }
+
+
+def _page_context(
+    request: HttpRequest, principal: Principal, scope: Scope, **extra: Any
+) -> dict[str, Any]:
+    if scope.run is not None:
+        return _workspace(request, principal, scope, **extra)
+    return _application_context(request, principal, scope, **extra)
+
+
+def _workspace_response(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    if _is_htmx(request):
+        context["htmx"] = True
+        return render(request, "workbench/_workspace.html", context, status=status)
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@staff_view
+def bundle(request: HttpRequest, run_id: UUID) -> HttpResponse:
+    principal = principal_of(request)
+    scope = _bundle_scope(principal, run_id)
+    return render(request, "workbench/bundle.html", _workspace(request, principal, scope))
+
+
+def _save_field(request: HttpRequest, scope: Scope) -> HttpResponse:
+    principal = principal_of(request)
+    key = request.POST.get("field", "")
+    target = scope.find(request.POST.get("application", ""))
+    kind = request.POST.get("type", "")
+    version = request.POST.get("version", "")
+    errors: dict[str, str] = {}
+    problem, status, saved = "", 200, ""
+    try:
+        services.application_update(
+            principal=principal,
+            application_id=target.pk,
+            fields={key: wb.posted_value(request.POST, key, kind)},
+            version=int(version) if version.isdigit() else None,
+        )
+        saved = key
+    except InvalidFields as exc:
+        errors, problem, status = dict(exc.errors), exc.message, exc.status
+    except ApplicationError as exc:
+        problem, status = exc.message, exc.status
+        errors = {key: exc.message}
+    _reload(principal, scope)
+    context = _page_context(
+        request,
+        principal,
+        scope,
+        posted=request.POST,
+        saved=saved,
+        errors=errors,
+        problem=problem,
+        problem_status=status,
+    )
+    if saved:
+        row = context["facts"].rows.get(key)
+        context["flash"] = _("Saved: %(field)s") % {"field": row.label if row else key}
+        if not _is_htmx(request):
+            messages.success(request, context["flash"])
+            return redirect(f"{scope.page_url}#fact-{wb.slug(key)}")
+    return _workspace_response(request, scope.template, context, status)
+
+
+def _mark_material(request: HttpRequest, scope: Scope) -> HttpResponse:
+    principal = principal_of(request)
+    application = scope.find(request.POST.get("application", ""))
+    name = request.POST.get("material", "")
+    version = request.POST.get("version", "")
+    provided = set(application.materials_provided)
+    if request.POST.get("provided") == "1":
+        provided.add(name)
+    else:
+        provided.discard(name)
+    problem, status = "", 200
+    try:
+        services.application_update(
+            principal=principal,
+            application_id=application.pk,
+            fields={},
+            version=int(version) if version.isdigit() else None,
+            materials_provided=sorted(provided),
+        )
+    except ApplicationError as exc:
+        problem, status = exc.message, exc.status
+    if not problem and not _is_htmx(request):
+        return redirect(f"{scope.page_url}#materials-{application.pk}")
+    _reload(principal, scope)
+    context = _page_context(request, principal, scope, problem=problem, problem_status=status)
+    if not problem:
+        context["flash"] = _("Materials checklist updated.")
+    return _workspace_response(request, scope.template, context, status)
+
+
+def _submit_all(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Submit every step still in draft (or returned). A repeated click finds them submitted:
+    the service's state check makes it a no-op, never a second submission."""
+    principal = principal_of(request)
+    submitted: list[str] = []
+    failures: list[dict[str, Any]] = []
+    for application in scope.applications:
+        try:
+            done = services.application_submit(principal=principal, application_id=application.pk)
+        except StateConflict:
+            continue  # already submitted, by this click's twin or by a colleague
+        except InvalidFields as exc:
+            failures.append(
+                {
+                    "number": application.number,
+                    "matter": application.matter.name,
+                    "message": exc.message,
+                    "errors": exc.errors,
+                }
+            )
+            continue
+        except ApplicationError as exc:
+            failures.append(
+                {
+                    "number": application.number,
+                    "matter": application.matter.name,
+                    "message": exc.message,
+                    "errors": {},
+                }
+            )
+            continue
+        submitted.append(done.matter.name)
+    if not failures:
+        if submitted:
+            messages.success(
+                request,
+                _("Submitted: %(matters)s.") % {"matters": "、".join(submitted)},
+            )
+        else:
+            messages.info(request, _("Nothing left to submit: every step was submitted already."))
+        return redirect(scope.page_url)
+    _reload(principal, scope)
+    context = _page_context(
+        request,
+        principal,
+        scope,
+        problem=_("Some steps could not be submitted; see below."),
+        problem_status=422,
+    )
+    context["failures"] = failures
+    context["submitted_now"] = submitted
+    return render(request, scope.template, context, status=422)
+
+
+@require_POST
+@staff_view
+def bundle_fields(request: HttpRequest, run_id: UUID) -> HttpResponse:
+    scope = _bundle_scope(principal_of(request), run_id)
+    return _save_field(request, scope)
+
+
+@require_POST
+@staff_view
+def bundle_materials(request: HttpRequest, run_id: UUID) -> HttpResponse:
+    scope = _bundle_scope(principal_of(request), run_id)
+    return _mark_material(request, scope)
+
+
+@require_POST
+@staff_view
+def bundle_submit(request: HttpRequest, run_id: UUID) -> HttpResponse:
+    scope = _bundle_scope(principal_of(request), run_id)
+    return _submit_all(request, scope)
+
+
+# One application ------------------------------------------------------------------------
+
+
+def _application_context(
+    request: HttpRequest, principal: Principal, scope: Scope, **extra: Any
+) -> dict[str, Any]:
+    context = _workspace(request, principal, scope, **extra)
+    detail = context["details"][0]
+    context.update(
+        {
+            "application": detail,
+            "step": context["steps"][0],
+            "timeline": wb.timeline(detail),
+            "actions": [
+                {
+                    "name": a,
+                    "label": wb.action_label(a),
+                    "needs_reason": a in wb.NEEDS_REASON,
+                }
+                for a in detail["allowed_actions"]
+                if a != "submit"
+            ],
+            "idem": _idempotency_key(),
+        }
+    )
+    return context
+
+
+@require_GET
+@staff_view
+def application(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    principal = principal_of(request)
+    scope = _application_scope(principal, application_id)
+    return render(
+        request, "workbench/application.html", _application_context(request, principal, scope)
+    )
+
+
+@require_POST
+@staff_view
+def application_fields(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    scope = _application_scope(principal_of(request), application_id)
+    return _save_field(request, scope)
+
+
+@require_POST
+@staff_view
+def application_materials(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    scope = _application_scope(principal_of(request), application_id)
+    return _mark_material(request, scope)
+
+
+@require_POST
+@staff_view
+def application_submit(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    scope = _application_scope(principal_of(request), application_id)
+    return _submit_all(request, scope)
+
+
+@require_POST
+@staff_view
+def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    principal = principal_of(request)
+    action = request.POST.get("action", "")
+    comment = request.POST.get("comment", "")
+    version = request.POST.get("version", "")
+
+    def run() -> tuple[int, dict[str, Any]]:
+        done = services.application_act(
+            principal=principal,
+            application_id=application_id,
+            action=action,
+            comment=comment,
+            version=int(version) if version.isdigit() else None,
+        )
+        return 200, {"status": done.get_status_display()}
+
+    try:
+        _status, body = services.run_idempotent(
+            scope=f"{principal.name}:act:{application_id}:{action}",
+            key=request.POST.get("idem"),
+            action=run,
+        )
+    except ApplicationError as exc:
+        scope = _application_scope(principal, application_id)
+        context = _application_context(
+            request, principal, scope, problem=exc.message, problem_status=exc.status
+        )
+        context["action_errors"] = getattr(exc, "errors", {})
+        context["comment"] = comment
+        return render(request, "workbench/application.html", context, status=exc.status)
+    messages.success(
+        request,
+        _("%(action)s: done. The application is now %(status)s.")
+        % {"action": wb.action_label(action), "status": body["status"]},
+    )
+    return redirect("workbench:application", application_id=application_id)
+
+
+@require_GET
+@staff_view
+def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    principal = principal_of(request)
+    found = selectors.get_application(principal=principal, application_id=application_id)
+    try:
+        from govdesk.applications.printing import application_form_pdf
+
+        pdf = application_form_pdf(principal=principal, application=found)
+    except ApplicationError:
+        raise
+    except Exception as exc:  # the PDF renderer is optional equipment: say so, never a 500
+        logger.exception("form PDF for %s failed", found.number)
+        return _problem(
+            request,
+            503,
+            _("The form cannot be printed right now (%(reason)s). Try again later.")
+            % {"reason": type(exc).__name__},
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{found.number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
