@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -74,3 +76,43 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
+
+
+class SignInCode(models.Model):
+    """A one-time code a resident signs in with (the local identity provider). Only a keyed
+    hash of the code is kept; it expires and allows a few attempts only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="sign_in_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    phone = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
+        indexes = [models.Index(fields=["person", "created_at"])]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class SmsMessage(models.Model):
+    """The outbox of the local SMS gateway: messages 'sent' where no real gateway is set."""
+
+    phone = models.CharField(max_length=20)
+    text = models.CharField(max_length=500)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
+        indexes = [models.Index(fields=["phone", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sent_at:%Y-%m-%d %H:%M}"

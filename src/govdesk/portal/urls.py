@@ -5,4 +5,33 @@ from govdesk.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("browse/", views.browse, name="browse"),
+    path("matters/<str:code>/", views.guide, name="guide"),
+    path("matters/<str:code>/apply/", views.apply, name="apply"),
+    path("bundles/<str:code>/", views.bundle, name="bundle"),
+    path("certificates/", views.certificates, name="certificates"),
+    path("search/", views.search, name="search"),
+    path("ask/", views.ask, name="ask"),
+    path("settings/", views.display_settings, name="settings"),
+    path("signin/", views.sign_in, name="sign_in"),
+    path("signin/code/", views.sign_in_code, name="sign_in_code"),
+    path("signout/", views.sign_out, name="sign_out"),
+    path("me/", views.me, name="me"),
+    path("me/applications/<uuid:application_id>/", views.application, name="application"),
+    path(
+        "me/applications/<uuid:application_id>/save/",
+        views.application_save,
+        name="application_save",
+    ),
+    path(
+        "me/applications/<uuid:application_id>/submit/",
+        views.application_submit,
+        name="application_submit",
+    ),
+    path("me/certificates/", views.my_certificates, name="my_certificates"),
+    path(
+        "me/certificates/<str:number>/download/",
+        views.certificate_download,
+        name="certificate_download",
+    ),
 ]

@@ -1,10 +1,711 @@
-"""The public portal (residents, mobile first). No business rules here."""
+"""The public portal (residents, mobile first). Views read through selectors and act through
+services; they hold no business rules."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_http_methods, require_POST
+
+from govdesk.accounts.identity import SignInError, demo_code, identity_provider
+from govdesk.accounts.services import client_ip
+from govdesk.applications import selectors as application_selectors
+from govdesk.applications import services as application_services
+from govdesk.applications.errors import (
+    ApplicationError,
+    InvalidFields,
+    NotFound,
+    StateConflict,
+    VersionConflict,
+)
+from govdesk.applications.models import EDITABLE_STATUSES, Application, Status
+from govdesk.catalog import selectors as catalog
+from govdesk.catalog import services as catalog_services
+from govdesk.catalog.i18n import language, text
+from govdesk.catalog.models import Bundle, Matter
+from govdesk.common.roles import RESIDENT, Role
+from govdesk.forms.models import DataElement
+from govdesk.organisations.models import Department
+from govdesk.people.models import Person, Relation, Source
+from govdesk.portal import certificates as resident_certificates
+from govdesk.portal.forms import CodeForm, ModesForm, SignInForm
+from govdesk.portal.session import (
+    ACCESSIBLE_COOKIE,
+    CHALLENGE_KEY,
+    ELDER_COOKIE,
+    NEXT_KEY,
+    current_resident,
+    modes,
+    resident_principal,
+    resident_sign_in,
+    resident_sign_out,
+    safe_next,
+)
+
+# The home page's direct entries when there is not yet enough real use to rank by
+# (``settings.HOME_FEATURED`` overrides). 常住人口信息证明 is pinned: always one tap away.
+HOME_PINNED = "CERT-RESIDENT-POPULATION"
+HOME_FEATURED = (
+    "CERT-RESIDENT-POPULATION",  # 常住人口信息证明
+    "HRSS-001",  # 失业登记
+    "HRSS-005",  # 灵活就业人员参保登记
+    "NHSA-001",  # 城乡居民基本医疗保险参保登记
+    "NHSA-003",  # 异地就医备案
+    "MCA-007",  # 高龄津贴申领
+    "MCA-001",  # 最低生活保障申请
+    "HRSS-010",  # 社会保障卡申领
+    "MPS-001",  # 居住证申领
+)
+HOME_ENTRIES = 8
+MODE_COOKIE_AGE = int(timedelta(days=365).total_seconds())
+QUERY_MAX = 100
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def featured_codes() -> list[str]:
+    configured = getattr(settings, "HOME_FEATURED", None)
+    return [str(code) for code in (configured or HOME_FEATURED)]
+
+
+def _entry(matter: Matter) -> dict[str, Any]:
+    return {
+        "code": matter.code,
+        "name": text(matter.name, matter.en, "name"),
+        "department": text(
+            matter.department.short_name or matter.department.name,
+            {"name": matter.department.name_en},
+            "name",
+        ),
+        "online": matter.online,
+        "promised_days": matter.promised_days,
+        "summary": text(matter.summary, matter.en, "summary"),
+    }
+
+
+def home_matters() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the pinned entry, the direct entries): ranked by real use, topped up from the
+    configured list."""
+    ranked = [m for m in catalog.home_entries(limit=HOME_ENTRIES + 1) if m.code != HOME_PINNED]
+    chosen = ranked[:HOME_ENTRIES]
+    if len(chosen) < HOME_ENTRIES:
+        have = {m.code for m in chosen}
+        wanted = [c for c in featured_codes() if c not in have and c != HOME_PINNED]
+        found = {
+            m.code: m
+            for m in Matter.objects.filter(code__in=wanted, published=True).select_related(
+                "department"
+            )
+        }
+        chosen += [found[c] for c in wanted if c in found][: HOME_ENTRIES - len(chosen)]
+    pinned = (
+        Matter.objects.filter(code=HOME_PINNED, published=True).select_related("department").first()
+    )
+    return (_entry(pinned) if pinned else None), [_entry(m) for m in chosen]
+
+
+def _search_id(request: HttpRequest) -> int | None:
+    raw = request.GET.get("s", "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def _sign_in_url(next_url: str) -> str:
+    return f"{reverse('portal:sign_in')}?{urlencode({'next': next_url})}"
+
+
+def _require_resident(request: HttpRequest) -> Person | HttpResponseRedirect:
+    person = current_resident(request)
+    if person is None:
+        return HttpResponseRedirect(_sign_in_url(request.get_full_path()))
+    return person
+
+
+SOURCE_LABELS = dict(Source.choices)
+ACTION_LABELS = {
+    "create": gettext_noop("Started"),
+    "edit": gettext_noop("Changed"),
+    "submit": gettext_noop("Submitted"),
+    "resubmit": gettext_noop("Submitted again"),
+    "accept": gettext_noop("Accepted"),
+    "return": gettext_noop("Returned for correction"),
+    "approve": gettext_noop("Approved"),
+    "refuse": gettext_noop("Refused"),
+    "complete": gettext_noop("Completed"),
+}
+
+
+def _source_badge(field: dict[str, Any]) -> str:
+    source = field["source"]
+    as_of = (field.get("as_of") or "")[:10]
+    if source in {"registry", "licence"}:
+        origin = str(SOURCE_LABELS.get(field["origin"], field["origin"]))
+        if as_of:
+            return _("from %(source)s, %(date)s") % {"source": origin, "date": as_of}
+        return _("from %(source)s") % {"source": origin}
+    if source == "captured":
+        return _("given earlier, %(date)s") % {"date": as_of}
+    if source == "typed":
+        return _("typed in this application")
+    if source == "derived":
+        return _("worked out from the facts above")
+    if source == "default":
+        return _("standard wording")
+    return ""
+
+
+def _choice_label(choice: list[Any], lang: str) -> str:
+    """A choice is [value, Chinese label, English label]."""
+    if lang == "en" and len(choice) >= 3 and choice[2]:
+        return str(choice[2])
+    label = str(choice[1]) if len(choice) >= 2 else str(choice[0])
+    return str(text(label, lang=lang))
+
+
+def _choices(field: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    return [(str(c[0]), _choice_label(c, lang)) for c in field["choices"] if c]
+
+
+def _display(field: dict[str, Any], lang: str) -> Any:
+    value = field["value"]
+    if value in (None, "", []):
+        return ""
+    if field["choices"]:
+        labels = dict(_choices(field, lang))
+        if isinstance(value, list):
+            return "、".join(str(labels.get(str(v), v)) for v in value)
+        return labels.get(str(value), value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return value.get("number") or value.get("name") or ""
+    if isinstance(value, list) and not (value and isinstance(value[0], dict)):
+        return "、".join(str(v) for v in value)
+    return value
+
+
+def _members(value: Any) -> list[dict[str, str]] | None:
+    if not (isinstance(value, list) and value and isinstance(value[0], dict)):
+        return None
+    relations = dict(Relation.choices)
+    return [
+        {
+            "name": str(m.get("name", "")),
+            "relation": str(relations.get(m.get("relation", ""), m.get("relation", ""))),
+            "id_number": str(m.get("id_number", "")),
+            "birth_date": str(m.get("birth_date", "")),
+        }
+        for m in value
+    ]
+
+
+INPUT_TYPES = {"date": "date", "integer": "number", "number": "number", "phone": "tel"}
+
+
+def _field_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields as the confirm page shows them, labels in the reader's language (the values
+    are the registry's, as held)."""
+    lang = language()
+    english = (
+        dict(
+            DataElement.objects.filter(key__in=[f["key"] for f in detail["fields"]]).values_list(
+                "key", "label_en"
+            )
+        )
+        if lang == "en"
+        else {}
+    )
+    rows = []
+    for field in detail["fields"]:
+        rows.append(
+            {
+                **field,
+                "label": english.get(field["key"]) or text(field["label"], lang=lang),
+                "section": text(field["section"], lang=lang) if field["section"] else "",
+                "display": _display(field, lang),
+                "options": _choices(field, lang),
+                "members": _members(field["value"]),
+                "badge": _source_badge(field),
+                "input_type": INPUT_TYPES.get(field["type"], "text"),
+                "editable": field["missing"] and not field["derived"],
+            }
+        )
+    return rows
+
+
+def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        sections.setdefault(row["section"] or "", []).append(row)
+    return list(sections.items())
+
+
+def _timeline(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    roles = dict(Role.choices)
+    return [
+        {
+            "action": _(ACTION_LABELS.get(e["action"], e["action"])),
+            "who": _("You") if e["role"] == RESIDENT else roles.get(e["role"], e["role"]),
+            "at": datetime.fromisoformat(e["at"]) if isinstance(e["at"], str) else e["at"],
+            "comment": e["comment"],
+        }
+        for e in detail["timeline"]
+        if e["action"] != "edit"
+    ]
+
+
+# --- public pages -------------------------------------------------------------------------
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    pinned, entries = home_matters()
+    return render(request, "portal/home.html", {"pinned": pinned, "entries": entries})
+
+
+def browse(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/browse.html", {"catalogue": catalog.browse()})
+
+
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    matter = catalog.matter_by_code(code)
+    if matter is None:
+        raise Http404(_("No such matter."))
+    search_id = _search_id(request)
+    if search_id is not None:
+        catalog_services.search_opened(search_id=search_id, key=f"matter:{matter.code}")
+    certificate = getattr(matter, "certificate_type", None)
+    resident = current_resident(request)
+    current = None
+    if resident is not None:
+        current = (
+            Application.objects.filter(applicant=resident, matter=matter)
+            .exclude(status__in=[Status.REFUSED, Status.COMPLETED])
+            .order_by("-created_at")
+            .first()
+        )
+    return render(
+        request,
+        "portal/guide.html",
+        {
+            "guide": catalog.matter_guide(matter),
+            "certificate": (
+                {
+                    "purpose": text(certificate.purpose, certificate.en, "purpose"),
+                    "validity_days": certificate.validity_days,
+                }
+                if certificate is not None
+                else None
+            ),
+            "current": current,
+        },
+    )
+
+
+def bundle(request: HttpRequest, code: str) -> HttpResponse:
+    found = Bundle.objects.filter(code=code, published=True).first()
+    if found is None:
+        raise Http404(_("No such bundle."))
+    search_id = _search_id(request)
+    if search_id is not None:
+        catalog_services.search_opened(search_id=search_id, key=f"bundle:{found.code}")
+    return render(request, "portal/bundle.html", {"bundle": catalog.bundle_json(found)})
+
+
+def certificates(request: HttpRequest) -> HttpResponse:
+    search_id = _search_id(request)
+    opened = request.GET.get("f", "")[:40]
+    if search_id is not None and opened:
+        catalog_services.search_opened(search_id=search_id, key=f"forbidden:{opened}")
+    lists = catalog.certificate_lists()
+    lists["allowed"].sort(key=lambda c: (c["matter"] != HOME_PINNED, not c["online"]))
+    departments = {
+        d.code: text(d.short_name or d.name, {"name": d.name_en}, "name")
+        for d in Department.objects.filter(
+            code__in={f["instead_department"] for f in lists["forbidden"]}
+        )
+    }
+    for item in lists["forbidden"]:
+        item["instead_department_name"] = departments.get(item["instead_department"], "")
+    return render(request, "portal/certificates.html", {"lists": lists})
+
+
+def _hit_url(hit: Any, search_id: int) -> str:
+    kind, code = hit.doc.kind, hit.doc.code
+    if kind == "bundle":
+        return f"{reverse('portal:bundle', args=[code])}?s={search_id}"
+    if kind == "forbidden":
+        return f"{reverse('portal:certificates')}?s={search_id}&f={code}#{code}"
+    return f"{reverse('portal:guide', args=[code])}?s={search_id}"
+
+
+def _english_names(results: list[dict[str, Any]]) -> None:
+    """Search hits carry the standard (Chinese) name; in English, use the catalogue's English
+    name where it has one."""
+    if language() != "en" or not results:
+        return
+    codes = {r["code"] for r in results}
+    names: dict[str, str] = {}
+    for m in Matter.objects.filter(code__in=codes):
+        names[m.code] = str(text(m.name, m.en, "name", "en"))
+    for b in Bundle.objects.filter(code__in=codes):
+        names[b.code] = str(text(b.name, b.en, "name", "en"))
+    if any(r["kind"] == "forbidden" for r in results):
+        names.update((f["code"], f["name"]) for f in catalog.certificate_lists()["forbidden"])
+    for r in results:
+        r["name"] = names.get(r["code"], r["name"])
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:QUERY_MAX]
+    results: list[dict[str, Any]] = []
+    if q:
+        hits = catalog.search(q, limit=10)
+        search_id = catalog_services.search_record(
+            query=q, results=len(hits), top=hits[0].doc.key if hits else ""
+        )
+        results = [{**catalog.hit_json(h), "url": _hit_url(h, search_id)} for h in hits]
+        _english_names(results)
+    return render(request, "portal/search.html", {"q": q, "results": results})
+
+
+def ask(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:200]
+    answer = catalog.ask(q) if q else None
+    cites = (answer or {}).get("cites") or []
+    return render(
+        request,
+        "portal/ask.html",
+        {
+            "q": q,
+            "answer": answer,
+            "cites": [c for c in cites if not str(c["code"]).startswith("FORBIDDEN-")],
+            "instead": [c for c in cites if str(c["code"]).startswith("FORBIDDEN-")],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def display_settings(request: HttpRequest) -> HttpResponse:
+    """Elder mode (长者版) and accessible mode, kept in cookies."""
+    if request.method == "GET":
+        return render(request, "portal/settings.html", {"next": request.GET.get("next", "")})
+    form = ModesForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    response = redirect(safe_next(request, data.get("next"), reverse("portal:settings")))
+    current = modes(request)
+    for field, cookie in (("elder", ELDER_COOKIE), ("accessible", ACCESSIBLE_COOKIE)):
+        value = data.get(field) or ""
+        if value not in {"0", "1"}:
+            continue
+        if value == "1":
+            response.set_cookie(
+                cookie,
+                "1",
+                max_age=MODE_COOKIE_AGE,
+                samesite="Lax",
+                httponly=True,
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        elif current[field]:
+            response.delete_cookie(cookie, samesite="Lax")
+    return response
+
+
+# --- signing in ---------------------------------------------------------------------------
+
+
+def _demo_sms_on_screen() -> bool:
+    return bool(settings.DEBUG or getattr(settings, "DEMO_SMS_ON_SCREEN", False))
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    candidate = request.POST.get("next") or request.GET.get("next") or request.session.get(NEXT_KEY)
+    next_url = safe_next(request, candidate, "/me/")
+    form = SignInForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        provider = identity_provider(ip=client_ip(request))
+        try:
+            challenge = provider.start(form.cleaned_data["id_number"])
+        except SignInError as exc:
+            error = exc.message
+        else:
+            request.session[CHALLENGE_KEY] = challenge.id
+            request.session[NEXT_KEY] = next_url
+            return redirect("portal:sign_in_code")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "portal/sign_in.html",
+        {"form": form, "error": error, "next": next_url},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_code(request: HttpRequest) -> HttpResponse:
+    challenge_id = request.session.get(CHALLENGE_KEY)
+    provider = identity_provider(ip=client_ip(request))
+    challenge = provider.status(challenge_id) if isinstance(challenge_id, str) else None
+    if challenge is None or not isinstance(challenge_id, str):
+        return redirect("portal:sign_in")
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid() and challenge.state == "open":
+        person = provider.verify(challenge_id, form.cleaned_data["code"])
+        if person is not None:
+            next_url = safe_next(request, request.session.get(NEXT_KEY), "/me/")
+            resident_sign_in(request, person)
+            request.session.pop(NEXT_KEY, None)
+            messages.success(request, _("You are signed in."))
+            return redirect(next_url)
+        challenge = provider.status(challenge_id) or challenge
+    if request.method == "POST":
+        if challenge.state == "locked":
+            error = _("Too many wrong codes. Ask for a new code.")
+        elif challenge.state in {"expired", "used"}:
+            error = _("This code has expired. Ask for a new code.")
+        elif form.is_valid():
+            error = _("Wrong code. %(n)d attempts left.") % {"n": challenge.attempts_left}
+    demo = demo_code(challenge_id) if _demo_sms_on_screen() and challenge.state == "open" else None
+    return render(
+        request,
+        "portal/sign_in_code.html",
+        {"form": form, "challenge": challenge, "error": error, "demo_code": demo},
+        status=422 if error or (request.method == "POST" and not form.is_valid()) else 200,
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    resident_sign_out(request)
+    messages.info(request, _("You are signed out."))
+    return redirect("portal:home")
+
+
+# --- applying online ----------------------------------------------------------------------
+
+
+@require_POST
+def apply(request: HttpRequest, code: str) -> HttpResponse:
+    """Start (or continue) an online application for the signed-in resident."""
+    matter = catalog.matter_by_code(code)
+    if matter is None:
+        raise Http404(_("No such matter."))
+    guide_url = reverse("portal:guide", args=[matter.code])
+    person = current_resident(request)
+    if person is None:
+        return redirect(_sign_in_url(f"{guide_url}#apply"))
+    if not matter.online:
+        messages.error(request, _("This matter cannot be applied for online."))
+        return redirect(guide_url)
+    principal = resident_principal(request, person)
+    try:
+        with transaction.atomic():
+            # One draft per resident and matter, even for a double click.
+            Person.objects.select_for_update().filter(pk=person.pk).first()
+            draft = (
+                application_selectors.queue_for(principal)
+                .filter(matter=matter, status__in=EDITABLE_STATUSES)
+                .order_by("-created_at")
+                .first()
+            )
+            if draft is None:
+                draft = application_services.application_create(
+                    principal=principal,
+                    matter_code=matter.code,
+                    applicant=person.id_number,
+                    channel="online",
+                )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(guide_url)
+    return redirect("portal:application", application_id=draft.pk)
+
+
+def _application_for(request: HttpRequest, person: Person, application_id: str) -> Application:
+    try:
+        return application_selectors.get_application(
+            principal=resident_principal(request, person), application_id=application_id
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _application_page(
+    request: HttpRequest,
+    person: Person,
+    application: Application,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    principal = resident_principal(request, person)
+    detail = application_selectors.application_detail(principal=principal, application=application)
+    rows = _field_rows(detail)
+    for row in rows:
+        row["error"] = (errors or {}).get(row["key"], "")
+        row["typed"] = (typed or {}).get(row["key"], "")
+    return render(
+        request,
+        "portal/application.html",
+        {
+            "application": detail,
+            "matter_name": text(application.matter.name, application.matter.en, "name"),
+            "sections": _sections(rows),
+            "missing": [r for r in rows if r["missing"]],
+            "timeline": _timeline(detail),
+            "editable": "submit" in detail["allowed_actions"],
+            "errors": errors or {},
+            "certificates": resident_certificates.for_application(principal, application),
+        },
+        status=status,
+    )
+
+
+def application(request: HttpRequest, application_id: str) -> HttpResponse:
+    person = _require_resident(request)
+    if isinstance(person, HttpResponseRedirect):
+        return person
+    return _application_page(request, person, _application_for(request, person, application_id))
+
+
+@require_POST
+def application_save(request: HttpRequest, application_id: str) -> HttpResponse:
+    """Save what the registries could not supply (missing fields only)."""
+    person = _require_resident(request)
+    if isinstance(person, HttpResponseRedirect):
+        return person
+    found = _application_for(request, person, application_id)
+    prefix = "field-"
+    typed = {
+        key[len(prefix) :]: value.strip()
+        for key in request.POST
+        if key.startswith(prefix) and (value := request.POST.get(key, "")).strip()
+    }
+    version_raw = request.POST.get("version", "")
+    version = int(version_raw) if version_raw.isdigit() else None
+    try:
+        application_services.application_update(
+            principal=resident_principal(request, person),
+            application_id=found.pk,
+            fields=dict(typed),
+            version=version,
+        )
+    except InvalidFields as exc:
+        return _application_page(request, person, found, errors=exc.errors, typed=typed, status=422)
+    except (StateConflict, VersionConflict) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("portal:application", application_id=found.pk)
+
+
+@require_POST
+def application_submit(request: HttpRequest, application_id: str) -> HttpResponse:
+    person = _require_resident(request)
+    if isinstance(person, HttpResponseRedirect):
+        return person
+    found = _application_for(request, person, application_id)
+    try:
+        application_services.application_submit(
+            principal=resident_principal(request, person), application_id=found.pk
+        )
+    except StateConflict:
+        # A double click or a retried request: the first submit counted, nothing more happens.
+        messages.info(request, _("This application was already submitted."))
+        return redirect("portal:me")
+    except InvalidFields as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:application", application_id=found.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:application", application_id=found.pk)
+    messages.success(
+        request,
+        _("Submitted. The community will check it; you are told by text message."),
+    )
+    return redirect("portal:me")
+
+
+def me(request: HttpRequest) -> HttpResponse:
+    """My applications: status and timeline of each."""
+    person = _require_resident(request)
+    if isinstance(person, HttpResponseRedirect):
+        return person
+    principal = resident_principal(request, person)
+    items = []
+    for found in application_selectors.queue_for(principal).order_by("-created_at")[:50]:
+        events = list(found.events.all())
+        items.append(
+            {
+                "id": found.pk,
+                "number": found.number,
+                "matter": text(found.matter.name, found.matter.en, "name"),
+                "status": found.status,
+                "status_label": found.get_status_display(),
+                "created_at": found.created_at,
+                "submitted_at": found.submitted_at,
+                "deadline": found.deadline,
+                "timeline": _timeline(
+                    {
+                        "timeline": [
+                            {
+                                "action": e.action,
+                                "role": e.actor_role,
+                                "at": e.at,
+                                "comment": e.comment,
+                            }
+                            for e in events
+                        ]
+                    }
+                ),
+                "certificates": resident_certificates.for_application(principal, found),
+            }
+        )
+    return render(
+        request,
+        "portal/me.html",
+        {
+            "items": items,
+            "certificates_available": resident_certificates.available(),
+        },
+    )
+
+
+def my_certificates(request: HttpRequest) -> HttpResponse:
+    person = _require_resident(request)
+    if isinstance(person, HttpResponseRedirect):
+        return person
+    principal = resident_principal(request, person)
+    return render(
+        request,
+        "portal/my_certificates.html",
+        {
+            "available": resident_certificates.available(),
+            "certificates": resident_certificates.for_resident(principal),
+        },
+    )
+
+
+def certificate_download(request: HttpRequest, number: str) -> HttpResponse:
+    person = _require_resident(request)
+    if isinstance(person, HttpResponseRedirect):
+        return person
+    response = resident_certificates.download(resident_principal(request, person), number)
+    if response is None:
+        raise Http404(_("No such certificate."))
+    return response
