@@ -24,7 +24,7 @@ demo: setup
 	$(GOVDESK) demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' INT TERM EXIT; $(GOVDESK) db_worker >var/worker.log 2>&1 & \
-	  $(GOVDESK) runserver $(HOST):$(PORT) --noreload
+	  GOVDESK_DEMO_SMS_ON_SCREEN=true $(GOVDESK) runserver $(HOST):$(PORT) --noreload
 
 # Serve with gunicorn (production-like), as the benchmarks do.
 serve: setup

@@ -10,14 +10,14 @@ standard names of which one must be among the top three results.
 
 from __future__ import annotations
 
-import os
-import platform
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from machine import machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -39,20 +39,7 @@ Case = tuple[str, tuple[str, ...], str]  # query, expected names, variation kind
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (
-        f"CPU: {cpu}; cores: {os.cpu_count()}; "
-        f"Python {platform.python_version()} ({platform.python_implementation()}); "
-        f"{platform.system()} {platform.release()}; load average {load}"
-    )
+    return machine_line()
 
 
 def read_cases(path: Path) -> list[tuple[str, tuple[str, ...]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (not memory), so that tests with threads see real locking; one per process, so
+    # that several test runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 CACHE_URL = env_str(
     "GOVDESK_CACHE_URL", "", "Cache: empty for in-process memory, or redis://127.0.0.1:6379/0."
@@ -105,6 +110,7 @@ INSTALLED_APPS = [
     "govdesk.catalog",
     "govdesk.forms",
     "govdesk.applications",
+    "govdesk.certificates",
     "govdesk.portal",
     "govdesk.workbench",
     "govdesk.demo",
@@ -170,6 +176,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES: dict[str, Any] = {
@@ -227,4 +234,38 @@ DEMO_PASSWORD = env_str(
     "govdesk-demo-2026",
     "Password `govdesk demo` gives the demo staff accounts (and prints). Demo only.",
     secret=True,
+)
+
+# Public portal: resident sign-in codes on screen (demo), elder/accessible modes in templates.
+DEMO_SMS_ON_SCREEN = env_bool(
+    "GOVDESK_DEMO_SMS_ON_SCREEN",
+    False,
+    "Show a resident's sign-in code on the sign-in page, read from the local SMS outbox, so the "
+    "demo works without a phone. Always on when GOVDESK_DEBUG is true. Never in production.",
+)
+_TEMPLATE_OPTIONS = TEMPLATES[0]["OPTIONS"]
+if isinstance(_TEMPLATE_OPTIONS, dict):
+    _TEMPLATE_OPTIONS["context_processors"].append("govdesk.portal.context_processors.portal")
+
+# Certificates: signing keys live in files outside the database, encrypted with a passphrase.
+PKI_DIR = Path(
+    env_str(
+        "GOVDESK_PKI_DIR",
+        "",
+        "Folder of the certificate authority and each issuing organisation's signing key and "
+        "certificate (PEM; private keys encrypted with GOVDESK_SIGNING_KEY_PASSPHRASE). "
+        "`govdesk demo-pki` creates a demo CA there. Empty: pki/ under GOVDESK_VAR_DIR.",
+    )
+    or VAR_DIR / "pki"
+)
+SIGNING_KEY_PASSPHRASE = _key_from_env_or_file(
+    "GOVDESK_SIGNING_KEY_PASSPHRASE",
+    "Passphrase that encrypts the signing keys in GOVDESK_PKI_DIR. If unset, a development "
+    "passphrase is generated under var/.",
+)
+VERIFY_RATE_PER_MINUTE = env_int(
+    "GOVDESK_VERIFY_RATE_PER_MINUTE",
+    30,
+    "Certificate verifications (page, upload and API) allowed per client IP per minute; "
+    "more get HTTP 429.",
 )

@@ -10,6 +10,8 @@ from govdesk.api.applications import router as applications_router
 from govdesk.api.auth import BearerToken
 from govdesk.api.catalog import ask_router, certificates_router
 from govdesk.api.catalog import router as matters_router
+from govdesk.api.certificates import router as issued_certificates_router
+from govdesk.api.certificates import verify_router
 from govdesk.api.people import router as people_router
 
 api = NinjaAPI(
@@ -30,3 +32,5 @@ api.add_router("/bundles", bundles_router)
 api.add_router("/matters", matters_router)
 api.add_router("/certificate-types", certificates_router)
 api.add_router("/ask", ask_router)
+api.add_router("/certificates", issued_certificates_router)
+api.add_router("/verify", verify_router)

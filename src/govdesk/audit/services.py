@@ -76,7 +76,8 @@ def audit_record(
     """Append one row to the trail. The chain head is locked so that rows chain in order."""
     with transaction.atomic():
         # The head row is created by the migration; locking it serialises writers.
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
+        # Not first(): its ORDER BY is needless on the primary key and costly to compile.
+        head = next(iter(ChainHead.objects.select_for_update().filter(pk=1)), None)
         if head is None:  # only on an empty database (a fresh test database, say)
             ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
             head = ChainHead.objects.select_for_update().get(pk=1)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from govdesk.accounts.services import group_grant, staff_user_upsert
 from govdesk.catalog.services import catalog_load
+from govdesk.certificates.services import demo_pki_load
 from govdesk.common.roles import Role
 from govdesk.forms.services import forms_load
 from govdesk.organisations.models import Region, RegionLevel
@@ -362,6 +363,7 @@ def demo_load(*, password: str, people: int, seed: int = 2026) -> int:
     """Everything the demo needs. Returns the number of synthetic people added."""
     catalogue_load()
     regions = regions_load()
+    demo_pki_load()  # the demo CA and a signing key per issuing organisation
     staff_load(regions, password)
     personas_load(regions)
     communities = [r for r in regions.values() if r.level == RegionLevel.COMMUNITY]

@@ -18,7 +18,7 @@ from govdesk.forms.derivations import inputs_closure as closure
 from govdesk.forms.models import CapturedFact, DataElement
 from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import Source
-from govdesk.people.sources import SourcedValue, registry
+from govdesk.people.sources import MEMBERS_EMPLOYMENT, SourcedValue, registry
 
 LICENCE_SOURCES = {Source.LICENCE_LIBRARY.value}
 
@@ -67,9 +67,13 @@ def prefill(
     keys = {spec.key for spec in specs}
     needed = closure(keys)
     looked_up = {k for k in needed if k not in RULES}
-    base: dict[str, SourcedValue] = (
+    zero_employment = "household.zero_employment" in needed
+    if zero_employment:  # a registry that can, answers for the members in the same pass
+        looked_up.add(MEMBERS_EMPLOYMENT)
+    base: dict[str, SourcedValue] = dict(
         registry().lookup(subjects=[id_number], elements=looked_up).get(id_number, {})
     )
+    members_employment = base.pop(MEMBERS_EMPLOYMENT, None)
 
     values: dict[str, Any] = {}
     meta: dict[str, tuple[str, str, str | None]] = {}
@@ -100,16 +104,19 @@ def prefill(
         )
         meta[key] = (kind, fact.actor, _iso(fact.captured_at))
 
-    if "household.zero_employment" in needed and "household.members" in values:
+    if zero_employment and "household.members" in values:
         members = values["household.members"] or []
-        others = registry().lookup(
-            subjects=[m["id_number"] for m in members], elements=["employment.status"]
-        )
-        status_of = {
-            subject: found["employment.status"].value
-            for subject, found in others.items()
-            if "employment.status" in found
-        }
+        if members_employment is not None:
+            status_of: dict[str, Any] = dict(members_employment.value)
+        else:  # a source that does not serve it: one more bulk look-up, for all members
+            others = registry().lookup(
+                subjects=[m["id_number"] for m in members], elements=["employment.status"]
+            )
+            status_of = {
+                subject: found["employment.status"].value
+                for subject, found in others.items()
+                if "employment.status" in found
+            }
         values["household.member_employment"] = [
             {"age": age_on(m.get("birth_date"), today), "status": status_of.get(m["id_number"])}
             for m in members

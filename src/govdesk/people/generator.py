@@ -260,6 +260,14 @@ class PopulationGenerator:
             index += 1
 
 
+def _plus_years(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _licences_for(
     p: GenPerson, h: GenHousehold, rng: random.Random
 ) -> list[tuple[str, str, str, date, date | None, dict[str, Any]]]:
@@ -268,9 +276,9 @@ def _licences_for(
     if age >= 16:
         issued = REFERENCE_DAY - timedelta(days=rng.randint(30, 3600))
         years = 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else None
-        until = issued.replace(year=issued.year + years) if years else None
+        until = _plus_years(issued, years) if years else None
         if until is not None and until < REFERENCE_DAY:
-            until = until.replace(year=until.year + (years or 0))
+            until = _plus_years(until, years or 0)
         result.append((LicenceType.ID_CARD, p.id_number, "无锡市公安局锡山分局", issued, until, {}))
     if p.relation == "head":
         result.append(
@@ -325,7 +333,7 @@ def _employment_for(
             break
     if age >= retire_age and spells and spells[-1][3] is None:
         last = spells[-1]
-        retired = p.birth_date.replace(year=p.birth_date.year + retire_age)
+        retired = _plus_years(p.birth_date, retire_age)
         spells[-1] = (last[0], last[1], last[2], max(retired, last[2]), "退休")
     return spells
 
@@ -464,6 +472,17 @@ def _reset_sequences() -> None:
             )
 
 
+def _analyze() -> None:
+    """Refresh the planner's statistics of the tables just bulk-loaded. Without them (and
+    autovacuum may be off, or not yet have run) PostgreSQL guesses thousands of members per
+    household and plans every person look-up as a parallel scan."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(model._meta.db_table for model, _ in TABLES.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
 def synthetic_households_stored() -> int:
     return Household.objects.filter(number__startswith=SYNTHETIC_PREFIX).count()
 
@@ -488,6 +507,14 @@ def population_generate(
     gen = PopulationGenerator(seed=seed, communities=communities)
     gen.reserve(list(reserved))
     ids = _next_ids()
+    # A generated address may already be stored (a persona's flat, say): the household then
+    # shares that row, as personas loaded after the population share a synthetic one. The
+    # stream itself stays the same whatever else the database holds.
+    stored_addresses = dict(
+        Address.objects.exclude(households__number__startswith=SYNTHETIC_PREFIX).values_list(
+            "text", "id"
+        )
+    )
     rng = random.Random(seed + 1)
     added = 0
     people_seen = 0
@@ -501,12 +528,15 @@ def population_generate(
                 continue
             if people_seen + added >= count:
                 break
-            address_id, household_id = ids["addresses"], ids["households"]
-            ids["addresses"] += 1
+            address_id = stored_addresses.get(household.address)
+            if address_id is None:
+                address_id = ids["addresses"]
+                ids["addresses"] += 1
+                batch.addresses.append(
+                    (address_id, household.region_id, household.address, household.estate)
+                )
+            household_id = ids["households"]
             ids["households"] += 1
-            batch.addresses.append(
-                (address_id, household.region_id, household.address, household.estate)
-            )
             batch.households.append(
                 (household_id, household.number, "family", address_id, household.region_id, STAMP)
             )
@@ -603,4 +633,6 @@ def population_generate(
                 in_batch = 0
         _write(batch)
         _reset_sequences()
+    if added:
+        _analyze()
     return added

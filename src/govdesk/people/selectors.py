@@ -108,8 +108,11 @@ def person_card(
         )
         raise PersonNotFound(_("No person with this ID number is in the registry."))
     region_code = found.get("household.region_code")
+    # The code is unique: no first(), whose ORDER BY (regions sort by path) is needless here.
     region = (
-        Region.objects.filter(code=region_code.value).first() if region_code is not None else None
+        next(iter(Region.objects.filter(code=region_code.value).order_by()[:1]), None)
+        if region_code is not None
+        else None
     )
     if not principal.covers(region):
         audit_record(

@@ -63,6 +63,9 @@ PERSON_FIELDS = {
     "person.marital_status": "marital_status",
     "person.occupation": "occupation",
 }
+# The employment status of every living member of the subject's household, {id_number: status}:
+# what "zero-employment household" is derived from, served in the same pass as the members.
+MEMBERS_EMPLOYMENT = "household.members_employment"
 HOUSEHOLD_ELEMENTS = {
     "household.number",
     "household.address",
@@ -72,6 +75,7 @@ HOUSEHOLD_ELEMENTS = {
     "household.size",
     "household.head",
     "household.members",
+    MEMBERS_EMPLOYMENT,
 }
 EMPLOYMENT_ELEMENTS = {
     "employment.records",
@@ -97,6 +101,8 @@ class LocalRegistry:
     """The embedded registry in this database. A look-up costs a fixed number of queries
     (at most five) whatever the number of subjects and elements."""
 
+    EMPLOYMENT_NEEDED = EMPLOYMENT_ELEMENTS | {MEMBERS_EMPLOYMENT}
+
     def lookup(self, *, subjects: Sequence[str], elements: Iterable[str]) -> Lookup:
         wanted = set(elements)
         result: Lookup = {}
@@ -117,13 +123,14 @@ class LocalRegistry:
                     values[element] = SourcedValue(_json_value(raw), Source.POPULATION, stamp)
             result[person.id_number] = values
 
+        members: dict[int, list[Membership]] = {}
         if wanted & HOUSEHOLD_ELEMENTS:
-            self._households(people, wanted, result)
+            members = self._households(people, wanted, result)
         licence_types = {e[len(LICENCE_PREFIX) :] for e in wanted if e in KNOWN_LICENCES}
         if licence_types or wanted & BANK_ELEMENTS:
             self._licences(by_pk, licence_types, wanted, result)
-        if wanted & EMPLOYMENT_ELEMENTS:
-            self._employment(by_pk, wanted, result)
+        if wanted & self.EMPLOYMENT_NEEDED:
+            self._employment(by_pk, wanted, result, members)
         other = wanted - set(PERSON_FIELDS) - HOUSEHOLD_ELEMENTS - EMPLOYMENT_ELEMENTS
         other -= BANK_ELEMENTS | KNOWN_LICENCES
         if other:
@@ -137,14 +144,17 @@ class LocalRegistry:
                 )
         return result
 
-    def _households(self, people: list[Person], wanted: set[str], result: Lookup) -> None:
+    def _households(
+        self, people: list[Person], wanted: set[str], result: Lookup
+    ) -> dict[int, list[Membership]]:
+        """Household elements; returns the living members of each household (when loaded)."""
         households = {}
         for person in people:
             membership = getattr(person, "membership", None)
             if membership is not None:
                 households[membership.household_id] = membership.household
         members: dict[int, list[Membership]] = defaultdict(list)
-        if wanted & {"household.size", "household.head", "household.members"}:
+        if wanted & {"household.size", "household.head", "household.members", MEMBERS_EMPLOYMENT}:
             for m in (
                 Membership.objects.filter(household_id__in=list(households))
                 .select_related("person")
@@ -192,6 +202,9 @@ class LocalRegistry:
                         for m in living
                     ],
                 )
+        return {
+            pk: [m for m in found if m.person.deceased_on is None] for pk, found in members.items()
+        }
 
     def _licences(
         self, by_pk: dict[int, Person], types: set[str], wanted: set[str], result: Lookup
@@ -224,12 +237,39 @@ class LocalRegistry:
                             licence.data[key], Source.SOCIAL_SECURITY, licence.updated_at
                         )
 
-    def _employment(self, by_pk: dict[int, Person], wanted: set[str], result: Lookup) -> None:
+    def _employment(
+        self,
+        by_pk: dict[int, Person],
+        wanted: set[str],
+        result: Lookup,
+        members: dict[int, list[Membership]],
+    ) -> None:
+        """Employment elements of the subjects, and (one query for both) the employment status
+        of their household members."""
+        member_ids = (
+            {m.person_id for found in members.values() for m in found}
+            if MEMBERS_EMPLOYMENT in wanted
+            else set()
+        )
         records: dict[int, list[EmploymentRecord]] = defaultdict(list)
-        for record in EmploymentRecord.objects.filter(person_id__in=list(by_pk)).order_by(
-            "person_id", "start_date"
-        ):
+        for record in EmploymentRecord.objects.filter(
+            person_id__in=sorted(set(by_pk) | member_ids)
+        ).order_by("person_id", "start_date"):
             records[record.person_id].append(record)
+        if MEMBERS_EMPLOYMENT in wanted:
+            for person in by_pk.values():
+                membership = getattr(person, "membership", None)
+                if membership is None or membership.household_id not in members:
+                    continue
+                living = members[membership.household_id]
+                result[person.id_number][MEMBERS_EMPLOYMENT] = SourcedValue(
+                    {m.person.id_number: _status(records.get(m.person_id, [])) for m in living},
+                    Source.SOCIAL_SECURITY,
+                    max(
+                        [membership.household.updated_at]
+                        + [r.updated_at for m in living for r in records.get(m.person_id, [])]
+                    ),
+                )
         for pk, person in by_pk.items():
             spells = records.get(pk, [])
             values = result[person.id_number]
@@ -264,13 +304,20 @@ class LocalRegistry:
                     for s in spells
                 ],
             )
-            put("employment.status", "employed" if last.end_date is None else "unemployed")
+            put("employment.status", _status(spells))
             put("employment.last_employer", last.employer)
             put("employment.start_date", last.start_date.isoformat())
             put("employment.end_date", _json_value(last.end_date))
             put("employment.end_reason", last.end_reason)
             if last.end_date is not None:
                 put("employment.unemployed_since", last.end_date.isoformat())
+
+
+def _status(spells: list[EmploymentRecord]) -> str:
+    """employed | unemployed | never_employed, from a person's spells in start order."""
+    if not spells:
+        return "never_employed"
+    return "employed" if spells[-1].end_date is None else "unemployed"
 
 
 class HttpRegistry:
