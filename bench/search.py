@@ -30,7 +30,10 @@ from govdesk.catalog.search import (  # noqa: E402
 )
 
 DATA = ROOT / "src" / "govdesk" / "catalog" / "data"
-DEV_SET = ROOT.parent / "shared" / "data" / "search-dev.tsv"
+_SHARED_DEV_SET = ROOT.parent / "shared" / "data" / "search-dev.tsv"
+DEV_SET = (
+    _SHARED_DEV_SET if _SHARED_DEV_SET.exists() else ROOT / "tests" / "data" / "search-dev.tsv"
+)
 HELDOUT_SET = ROOT / "tests" / "data" / "search-heldout.tsv"
 TOTAL = 1000
 SEED = 20260301

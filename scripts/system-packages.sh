@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages govdesk needs (fonts for PDFs, Chromium for browser tests,
-# poppler for PDF checks, gettext for translations) where we may; otherwise name them.
+# poppler for PDF checks, gettext for translations, wrk for the throughput benchmark) where we may; otherwise name them.
 set -u
-PKGS=(fonts-noto-cjk fonts-hanazono chromium poppler-utils zbar-tools gettext)
+PKGS=(fonts-noto-cjk fonts-hanazono chromium poppler-utils zbar-tools gettext wrk)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

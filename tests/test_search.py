@@ -12,7 +12,14 @@ from govdesk.catalog import search as search_module
 from govdesk.catalog.search import Hit, SearchDoc, SearchIndex, docs_from_yaml
 
 DATA = Path(search_module.__file__).resolve().parent / "data"
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "search-dev.tsv"
+# The product owner's development set lives beside the checkout (../shared/data); a copy is kept
+# in tests/data so that a clone elsewhere (CI) still runs it. The shared one wins when present.
+_SHARED_DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "search-dev.tsv"
+DEV_SET = (
+    _SHARED_DEV_SET
+    if _SHARED_DEV_SET.exists()
+    else Path(__file__).resolve().parent / "data" / "search-dev.tsv"
+)
 HELDOUT_SET = Path(__file__).resolve().parent / "data" / "search-heldout.tsv"
 
 
@@ -62,9 +69,8 @@ def first(index: SearchIndex, query: str) -> Hit:
 
 
 def test_dev_set_top_three(index: SearchIndex) -> None:
-    if not DEV_SET.exists():
-        pytest.skip(f"development query set not found at {DEV_SET}")
     cases = read_cases(DEV_SET)
+    assert len(cases) >= 30
     rate, misses = hit_rate(index, cases)
     assert rate >= 0.95, f"dev top-3 rate {rate:.1%}; misses: {misses}"
 

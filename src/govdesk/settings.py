@@ -71,6 +71,18 @@ DATABASES: dict[str, Any] = {
         ),
     )
 }
+_SERVER_SIDE_BINDING = env_bool(
+    "GOVDESK_DB_SERVER_SIDE_BINDING",
+    True,
+    "PostgreSQL: bind parameters on the server, so that psycopg can prepare the statements a "
+    "connection repeats (person look-ups, audit appends) and PostgreSQL plans them once.",
+)
+_PREPARE_THRESHOLD = env_int(
+    "GOVDESK_DB_PREPARE_THRESHOLD",
+    5,
+    "PostgreSQL with server-side binding: prepare a statement once a connection has run it "
+    "this many times; 0 never prepares (needed behind a transaction-mode pooler).",
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -82,6 +94,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+    if _SERVER_SIDE_BINDING:
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+        if _PREPARE_THRESHOLD > 0:
+            DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _PREPARE_THRESHOLD
 
 CACHE_URL = env_str(
     "GOVDESK_CACHE_URL", "", "Cache: empty for in-process memory, or redis://127.0.0.1:6379/0."

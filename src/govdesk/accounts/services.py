@@ -7,14 +7,15 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Model
 from django.http import HttpRequest
 from django.utils import timezone
 
 from govdesk.accounts.models import ApiToken, User
 from govdesk.audit.models import Result
 from govdesk.audit.services import Actor, audit_record
+from govdesk.common import rawsql
 from govdesk.organisations.models import Department, Region, ServicePoint
 from govdesk.people.models import Person
 
@@ -125,17 +126,41 @@ def token_create(
 
 
 def token_lookup(*, token: str) -> ApiToken | None:
-    """The live token behind a bearer string, with its user or resident, or None."""
+    """The live token behind a bearer string, with its user (and jurisdiction) or resident,
+    or None. Every API request starts here: one hand-written query (see common.rawsql)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    # The digest is unique: slice rather than first(), which would add an ORDER BY that costs
-    # a noticeable share of every API request to compile.
-    found = list(
-        ApiToken.objects.select_related("user", "user__jurisdiction", "resident").filter(
-            digest=_digest(token), revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )[:1]
+    models: tuple[type[Model], ...] = (ApiToken, User, Region, Person)
+    sql = (
+        f"SELECT {rawsql.columns(ApiToken, 't')}, {rawsql.columns(User, 'u')}, "  # noqa: S608
+        f"{rawsql.columns(Region, 'r')}, {rawsql.columns(Person, 'p')} "
+        f"FROM {rawsql.table(ApiToken)} t "
+        f"LEFT JOIN {rawsql.table(User)} u ON u.id = t.user_id "
+        f"LEFT JOIN {rawsql.table(Region)} r ON r.id = u.jurisdiction_id "
+        f"LEFT JOIN {rawsql.table(Person)} p ON p.id = t.resident_id "
+        "WHERE t.digest = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
     )
-    return found[0] if found else None
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_digest(token), now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects: list[Model | None] = []
+    start = 0
+    for model in models:
+        end = start + rawsql.width(model)
+        objects.append(rawsql.from_row(model, row[start:end]))
+        start = end
+    found, user, region, resident = objects
+    assert isinstance(found, ApiToken)
+    if isinstance(user, User):
+        user.jurisdiction = region if isinstance(region, Region) else None
+        found.user = user
+    else:
+        found.user = None
+    found.resident = resident if isinstance(resident, Person) else None
+    return found
 
 
 @transaction.atomic

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from govdesk.audit.models import AuditEvent, ChainHead, Result
+from govdesk.common import rawsql
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -74,15 +75,21 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one row to the trail. The chain head is locked so that rows chain in order."""
+    head_table = rawsql.table(ChainHead)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with transaction.atomic():
-        # The head row is created by the migration; locking it serialises writers.
-        # Not first(): its ORDER BY is needless on the primary key and costly to compile.
-        head = next(iter(ChainHead.objects.select_for_update().filter(pk=1)), None)
-        if head is None:  # only on an empty database (a fresh test database, say)
+        # The head row is created by the migration; locking it serialises writers. Plain SQL:
+        # this runs on every read of personal data (see common.rawsql).
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")  # noqa: S608
+            row = cursor.fetchone()
+        if row is None:  # only on an empty database (a fresh test database, say)
             ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
             head = ChainHead.objects.select_for_update().get(pk=1)
+            row = (head.seq, head.hash)
+        head_seq, head_hash = int(row[0]), str(row[1])
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=head_seq + 1,
             at=datetime.now(UTC),
             actor=actor.name[:150],
             actor_role=actor.role[:32],
@@ -94,13 +101,17 @@ def audit_record(
             purpose=purpose[:200],
             result=str(result),
             detail=detail or {},
-            prev_hash=head.hash,
+            prev_hash=head_hash,
         )
         # Round-trip the detail through JSON so the hash covers what the database will hold.
         event.detail = json.loads(json.dumps(event.detail, ensure_ascii=False, default=str))
-        event.hash = compute_hash(head.hash, _row_values(event))
-        event.save(force_insert=True)
-        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+        event.hash = compute_hash(head_hash, _row_values(event))
+        rawsql.insert(event)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+                [event.seq, event.hash],
+            )
     return event
 
 

@@ -11,7 +11,7 @@ from govdesk.audit.models import Result
 from govdesk.audit.services import audit_record, subject_ref
 from govdesk.common.idnumbers import InvalidIdNumber, mask, mask_phone, parse
 from govdesk.common.principal import Principal
-from govdesk.organisations.models import Region
+from govdesk.organisations.selectors import region_by_code
 from govdesk.people.models import RELATION_ZH, LicenceType, Relation
 from govdesk.people.policies import may_read_people, may_unmask
 from govdesk.people.sources import KNOWN_LICENCES, PERSON_FIELDS, SourcedValue, registry
@@ -108,12 +108,7 @@ def person_card(
         )
         raise PersonNotFound(_("No person with this ID number is in the registry."))
     region_code = found.get("household.region_code")
-    # The code is unique: no first(), whose ORDER BY (regions sort by path) is needless here.
-    region = (
-        next(iter(Region.objects.filter(code=region_code.value).order_by()[:1]), None)
-        if region_code is not None
-        else None
-    )
+    region = region_by_code(region_code.value) if region_code is not None else None
     if not principal.covers(region):
         audit_record(
             actor=actor,

@@ -11,16 +11,22 @@ import json
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
 from django.utils.module_loading import import_string
 
+from govdesk.organisations.models import Region
 from govdesk.people.models import (
+    Address,
     EmploymentRecord,
+    Household,
     Licence,
     LicenceType,
     Membership,
@@ -97,203 +103,285 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _json(value: Any) -> Any:
+    """JSON columns come back as text from a plain cursor (both backends, as Django sets up)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _in(values: Sequence[Any]) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass
+class _Member:
+    pk: int
+    id_number: str
+    name: str
+    sex: str
+    birth_date: date
+    relation: str
+
+
+@dataclass
+class _Row:
+    """A subject as the first query finds them: the person and their household."""
+
+    pk: int
+    id_number: str
+    fields: dict[str, Any]
+    updated_at: datetime
+    household_id: int | None = None
+    household_updated_at: datetime | None = None
+    relation: str = ""
+    household: dict[str, Any] = field(default_factory=dict)
+
+
 class LocalRegistry:
     """The embedded registry in this database. A look-up costs a fixed number of queries
-    (at most five) whatever the number of subjects and elements."""
+    (at most five) whatever the number of subjects and elements.
+
+    This is the hottest read path of the platform (every person card, every prefill), so it
+    is written in plain SQL over the people tables rather than through the ORM, whose query
+    compilation cost more than the database's own work (see docs/adr/0007)."""
 
     EMPLOYMENT_NEEDED = EMPLOYMENT_ELEMENTS | {MEMBERS_EMPLOYMENT}
+    _PERSON_COLUMNS = tuple(PERSON_FIELDS.values())
 
     def lookup(self, *, subjects: Sequence[str], elements: Iterable[str]) -> Lookup:
         wanted = set(elements)
         result: Lookup = {}
+        subjects = sorted(set(subjects))
         if not subjects or not wanted:
             return result
-        people = list(
-            Person.objects.filter(id_number__in=list(subjects)).select_related(
-                "membership__household__address", "membership__household__region"
-            )
-        )
-        by_pk = {p.pk: p for p in people}
-        for person in people:
-            values: dict[str, SourcedValue] = {}
-            stamp = person.updated_at
-            for element, field in PERSON_FIELDS.items():
-                raw = getattr(person, field)
-                if element in wanted and raw not in ("", None):
-                    values[element] = SourcedValue(_json_value(raw), Source.POPULATION, stamp)
-            result[person.id_number] = values
-
-        members: dict[int, list[Membership]] = {}
-        if wanted & HOUSEHOLD_ELEMENTS:
-            members = self._households(people, wanted, result)
-        licence_types = {e[len(LICENCE_PREFIX) :] for e in wanted if e in KNOWN_LICENCES}
-        if licence_types or wanted & BANK_ELEMENTS:
-            self._licences(by_pk, licence_types, wanted, result)
-        if wanted & self.EMPLOYMENT_NEEDED:
-            self._employment(by_pk, wanted, result, members)
-        other = wanted - set(PERSON_FIELDS) - HOUSEHOLD_ELEMENTS - EMPLOYMENT_ELEMENTS
-        other -= BANK_ELEMENTS | KNOWN_LICENCES
-        if other:
-            today = date.today()
-            facts = RegistryFact.objects.filter(person__in=people, element__in=other)
-            for fact in facts:
-                if fact.valid_until is not None and fact.valid_until < today:
-                    continue
-                result[by_pk[fact.person_id].id_number][fact.element] = SourcedValue(
-                    fact.value, fact.source, fact.updated_at
-                )
+        with connection.cursor() as cursor:
+            rows = self._people(cursor, subjects)
+            for row in rows:
+                stamp = row.updated_at
+                result[row.id_number] = {
+                    element: SourcedValue(_json_value(row.fields[column]), Source.POPULATION, stamp)
+                    for element, column in PERSON_FIELDS.items()
+                    if element in wanted and row.fields[column] not in ("", None)
+                }
+            by_pk = {row.pk: row for row in rows}
+            members: dict[int, list[_Member]] = {}
+            if wanted & HOUSEHOLD_ELEMENTS:
+                members = self._households(cursor, rows, wanted, result)
+            licence_types = {e[len(LICENCE_PREFIX) :] for e in wanted if e in KNOWN_LICENCES}
+            if licence_types or wanted & BANK_ELEMENTS:
+                self._licences(cursor, by_pk, licence_types, wanted, result)
+            if wanted & self.EMPLOYMENT_NEEDED:
+                self._employment(cursor, by_pk, wanted, result, members)
+            other = wanted - set(PERSON_FIELDS) - HOUSEHOLD_ELEMENTS - EMPLOYMENT_ELEMENTS
+            other -= BANK_ELEMENTS | KNOWN_LICENCES
+            if other and by_pk:
+                self._facts(cursor, by_pk, sorted(other), result)
         return result
 
-    def _households(
-        self, people: list[Person], wanted: set[str], result: Lookup
-    ) -> dict[int, list[Membership]]:
-        """Household elements; returns the living members of each household (when loaded)."""
-        households = {}
-        for person in people:
-            membership = getattr(person, "membership", None)
-            if membership is not None:
-                households[membership.household_id] = membership.household
-        members: dict[int, list[Membership]] = defaultdict(list)
-        if wanted & {"household.size", "household.head", "household.members", MEMBERS_EMPLOYMENT}:
-            for m in (
-                Membership.objects.filter(household_id__in=list(households))
-                .select_related("person")
-                .order_by("household_id", "id")
-            ):
-                members[m.household_id].append(m)
-        for person in people:
-            membership = getattr(person, "membership", None)
-            if membership is None:
-                continue
-            household = membership.household
-            stamp = household.updated_at
-            values = result[person.id_number]
+    def _people(self, cursor: CursorWrapper, subjects: list[str]) -> list[_Row]:
+        columns = ", ".join(f"p.{connection.ops.quote_name(c)}" for c in self._PERSON_COLUMNS)
+        cursor.execute(
+            # Only table names and placeholder lists are interpolated; values are parameters.
+            f"SELECT p.id, p.updated_at, m.household_id, m.relation, h.number, h.updated_at, "  # noqa: S608
+            f"a.text, r.name, r.code, {columns} "
+            f"FROM {_table(Person)} p "
+            f"LEFT JOIN {_table(Membership)} m ON m.person_id = p.id "
+            f"LEFT JOIN {_table(Household)} h ON h.id = m.household_id "
+            f"LEFT JOIN {_table(Address)} a ON a.id = h.address_id "
+            f"LEFT JOIN {_table(Region)} r ON r.id = h.region_id "
+            f"WHERE p.id_number IN {_in(subjects)}",
+            subjects,
+        )
+        rows = []
+        for found in cursor.fetchall():
+            pk, updated, household_id, relation, number, h_updated, address, region, code = found[
+                :9
+            ]
+            fields = dict(zip(self._PERSON_COLUMNS, found[9:], strict=True))
+            row = _Row(pk, fields["id_number"], fields, _aware(updated))
+            if household_id is not None:
+                row.household_id = household_id
+                row.household_updated_at = _aware(h_updated)
+                row.relation = relation
+                row.household = {
+                    "household.number": number,
+                    "household.address": address,
+                    "household.region": region,
+                    "household.region_code": code,
+                    "household.relation": relation,
+                }
+            rows.append(row)
+        return rows
 
-            def put(
-                element: str,
-                value: Any,
-                stamp: datetime = stamp,
-                values: dict[str, SourcedValue] = values,
-            ) -> None:
+    def _households(
+        self, cursor: CursorWrapper, rows: list[_Row], wanted: set[str], result: Lookup
+    ) -> dict[int, list[_Member]]:
+        """Household elements; returns the living members of each household (when loaded)."""
+        households = sorted({row.household_id for row in rows if row.household_id is not None})
+        members: dict[int, list[_Member]] = defaultdict(list)
+        if households and wanted & {
+            "household.size",
+            "household.head",
+            "household.members",
+            MEMBERS_EMPLOYMENT,
+        }:
+            cursor.execute(
+                # Only table names and placeholder lists are interpolated; values are parameters.
+                f"SELECT m.household_id, p.id, p.id_number, p.name, p.sex, p.birth_date, "  # noqa: S608
+                f"m.relation FROM {_table(Membership)} m "
+                f"JOIN {_table(Person)} p ON p.id = m.person_id "
+                f"WHERE m.household_id IN {_in(households)} AND p.deceased_on IS NULL "
+                f"ORDER BY m.household_id, m.id",
+                households,
+            )
+            for household_id, *member in cursor.fetchall():
+                members[household_id].append(_Member(*member))
+        for row in rows:
+            if row.household_id is None or row.household_updated_at is None:
+                continue
+            stamp = row.household_updated_at
+            values = result[row.id_number]
+            for element, value in row.household.items():
                 if element in wanted:
                     values[element] = SourcedValue(value, Source.POPULATION, stamp)
-
-            put("household.number", household.number)
-            put("household.address", household.address.text)
-            put("household.region", household.region.name)
-            put("household.region_code", household.region.code)
-            put("household.relation", membership.relation)
-            living = [m for m in members.get(household.pk, []) if m.person.deceased_on is None]
-            if living or members.get(household.pk):
-                put("household.size", len(living))
-                head = next((m for m in living if m.relation == "head"), None)
-                if head is not None:
-                    put("household.head", head.person.name)
-                put(
-                    "household.members",
-                    [
-                        {
-                            "name": m.person.name,
-                            "id_number": m.person.id_number,
-                            "relation": m.relation,
-                            "sex": m.person.sex,
-                            "birth_date": m.person.birth_date.isoformat(),
-                        }
-                        for m in living
-                    ],
-                )
-        return {
-            pk: [m for m in found if m.person.deceased_on is None] for pk, found in members.items()
-        }
+            living = members.get(row.household_id)
+            if not living:
+                continue
+            extra: dict[str, Any] = {"household.size": len(living)}
+            head = next((m for m in living if m.relation == "head"), None)
+            if head is not None:
+                extra["household.head"] = head.name
+            extra["household.members"] = [
+                {
+                    "name": m.name,
+                    "id_number": m.id_number,
+                    "relation": m.relation,
+                    "sex": m.sex,
+                    "birth_date": m.birth_date.isoformat(),
+                }
+                for m in living
+            ]
+            for element, value in extra.items():
+                if element in wanted:
+                    values[element] = SourcedValue(value, Source.POPULATION, stamp)
+        return members
 
     def _licences(
-        self, by_pk: dict[int, Person], types: set[str], wanted: set[str], result: Lookup
+        self,
+        cursor: CursorWrapper,
+        by_pk: dict[int, _Row],
+        types: set[str],
+        wanted: set[str],
+        result: Lookup,
     ) -> None:
         want_bank = bool(wanted & BANK_ELEMENTS)
-        query_types = types | ({LicenceType.SOCIAL_SECURITY_CARD.value} if want_bank else set())
-        today = date.today()
-        for licence in Licence.objects.filter(
-            person_id__in=list(by_pk), type__in=query_types, revoked=False
-        ).order_by("issued_on"):
-            if licence.valid_until is not None and licence.valid_until < today:
-                continue
-            values = result[by_pk[licence.person_id].id_number]
-            if licence.type in types:
-                values[LICENCE_PREFIX + licence.type] = SourcedValue(
+        query_types = sorted(
+            types | ({LicenceType.SOCIAL_SECURITY_CARD.value} if want_bank else set())
+        )
+        if not by_pk or not query_types:
+            return
+        people = sorted(by_pk)
+        cursor.execute(
+            # Only table names and placeholder lists are interpolated; values are parameters.
+            f"SELECT person_id, type, number, issuer, issued_on, valid_until, data, updated_at "  # noqa: S608
+            f"FROM {_table(Licence)} WHERE person_id IN {_in(people)} "
+            f"AND type IN {_in(query_types)} AND revoked = %s "
+            f"AND (valid_until IS NULL OR valid_until >= %s) ORDER BY issued_on, id",
+            [*people, *query_types, False, date.today()],
+        )
+        for (
+            person_id,
+            kind,
+            number,
+            issuer,
+            issued_on,
+            valid_until,
+            data,
+            updated,
+        ) in cursor.fetchall():
+            values = result[by_pk[person_id].id_number]
+            data = _json(data)
+            stamp = _aware(updated)
+            if kind in types:
+                values[LICENCE_PREFIX + kind] = SourcedValue(
                     {
-                        "number": licence.number,
-                        "issuer": licence.issuer,
-                        "issued_on": licence.issued_on.isoformat(),
-                        "valid_until": _json_value(licence.valid_until),
-                        "data": licence.data,
+                        "number": number,
+                        "issuer": issuer,
+                        "issued_on": issued_on.isoformat(),
+                        "valid_until": _json_value(valid_until),
+                        "data": data,
                     },
                     Source.LICENCE_LIBRARY,
-                    licence.updated_at,
+                    stamp,
                 )
-            if want_bank and licence.type == LicenceType.SOCIAL_SECURITY_CARD:
+            if want_bank and kind == LicenceType.SOCIAL_SECURITY_CARD:
                 for element, key in (("bank.account", "bank_account"), ("bank.name", "bank")):
-                    if element in wanted and licence.data.get(key):
-                        values[element] = SourcedValue(
-                            licence.data[key], Source.SOCIAL_SECURITY, licence.updated_at
-                        )
+                    if element in wanted and data.get(key):
+                        values[element] = SourcedValue(data[key], Source.SOCIAL_SECURITY, stamp)
 
     def _employment(
         self,
-        by_pk: dict[int, Person],
+        cursor: CursorWrapper,
+        by_pk: dict[int, _Row],
         wanted: set[str],
         result: Lookup,
-        members: dict[int, list[Membership]],
+        members: dict[int, list[_Member]],
     ) -> None:
         """Employment elements of the subjects, and (one query for both) the employment status
         of their household members."""
         member_ids = (
-            {m.person_id for found in members.values() for m in found}
+            {m.pk for found in members.values() for m in found}
             if MEMBERS_EMPLOYMENT in wanted
             else set()
         )
-        records: dict[int, list[EmploymentRecord]] = defaultdict(list)
-        for record in EmploymentRecord.objects.filter(
-            person_id__in=sorted(set(by_pk) | member_ids)
-        ).order_by("person_id", "start_date"):
-            records[record.person_id].append(record)
+        people = sorted(set(by_pk) | member_ids)
+        records: dict[int, list[_Spell]] = defaultdict(list)
+        if people:
+            cursor.execute(
+                # Only table names and placeholder lists are interpolated; values are parameters.
+                f"SELECT person_id, employer, employer_credit_code, start_date, end_date, "  # noqa: S608
+                f"end_reason, updated_at FROM {_table(EmploymentRecord)} "
+                f"WHERE person_id IN {_in(people)} ORDER BY person_id, start_date, id",
+                people,
+            )
+            for person_id, *spell in cursor.fetchall():
+                spell[-1] = _aware(spell[-1])
+                records[person_id].append(_Spell(*spell))
         if MEMBERS_EMPLOYMENT in wanted:
-            for person in by_pk.values():
-                membership = getattr(person, "membership", None)
-                if membership is None or membership.household_id not in members:
+            for row in by_pk.values():
+                if row.household_id is None or row.household_id not in members:
                     continue
-                living = members[membership.household_id]
-                result[person.id_number][MEMBERS_EMPLOYMENT] = SourcedValue(
-                    {m.person.id_number: _status(records.get(m.person_id, [])) for m in living},
+                living = members[row.household_id]
+                assert row.household_updated_at is not None
+                result[row.id_number][MEMBERS_EMPLOYMENT] = SourcedValue(
+                    {m.id_number: _status(records.get(m.pk, [])) for m in living},
                     Source.SOCIAL_SECURITY,
                     max(
-                        [membership.household.updated_at]
-                        + [r.updated_at for m in living for r in records.get(m.person_id, [])]
+                        [row.household_updated_at]
+                        + [r.updated_at for m in living for r in records.get(m.pk, [])]
                     ),
                 )
-        for pk, person in by_pk.items():
+        for pk, row in by_pk.items():
             spells = records.get(pk, [])
-            values = result[person.id_number]
+            values = result[row.id_number]
             if not spells:
                 if "employment.status" in wanted:
                     values["employment.status"] = SourcedValue(
-                        "never_employed", Source.SOCIAL_SECURITY, person.updated_at
+                        "never_employed", Source.SOCIAL_SECURITY, row.updated_at
                     )
                 continue
             last = spells[-1]
             stamp = max(s.updated_at for s in spells)
-
-            def put(
-                element: str,
-                value: Any,
-                stamp: datetime = stamp,
-                values: dict[str, SourcedValue] = values,
-            ) -> None:
-                if element in wanted and value not in (None, ""):
-                    values[element] = SourcedValue(value, Source.SOCIAL_SECURITY, stamp)
-
-            put(
-                "employment.records",
-                [
+            found: dict[str, Any] = {
+                "employment.records": [
                     {
                         "employer": s.employer,
                         "employer_credit_code": s.employer_credit_code,
@@ -303,17 +391,46 @@ class LocalRegistry:
                     }
                     for s in spells
                 ],
-            )
-            put("employment.status", _status(spells))
-            put("employment.last_employer", last.employer)
-            put("employment.start_date", last.start_date.isoformat())
-            put("employment.end_date", _json_value(last.end_date))
-            put("employment.end_reason", last.end_reason)
+                "employment.status": _status(spells),
+                "employment.last_employer": last.employer,
+                "employment.start_date": last.start_date.isoformat(),
+                "employment.end_date": _json_value(last.end_date),
+                "employment.end_reason": last.end_reason,
+            }
             if last.end_date is not None:
-                put("employment.unemployed_since", last.end_date.isoformat())
+                found["employment.unemployed_since"] = last.end_date.isoformat()
+            for element, value in found.items():
+                if element in wanted and value not in (None, ""):
+                    values[element] = SourcedValue(value, Source.SOCIAL_SECURITY, stamp)
+
+    def _facts(
+        self, cursor: CursorWrapper, by_pk: dict[int, _Row], elements: list[str], result: Lookup
+    ) -> None:
+        people = sorted(by_pk)
+        cursor.execute(
+            # Only table names and placeholder lists are interpolated; values are parameters.
+            f"SELECT person_id, element, value, source, updated_at FROM {_table(RegistryFact)} "  # noqa: S608
+            f"WHERE person_id IN {_in(people)} AND element IN {_in(elements)} "
+            f"AND (valid_until IS NULL OR valid_until >= %s)",
+            [*people, *elements, date.today()],
+        )
+        for person_id, element, value, source, updated in cursor.fetchall():
+            result[by_pk[person_id].id_number][element] = SourcedValue(
+                _json(value), source, _aware(updated)
+            )
 
 
-def _status(spells: list[EmploymentRecord]) -> str:
+@dataclass(frozen=True)
+class _Spell:
+    employer: str
+    employer_credit_code: str
+    start_date: date
+    end_date: date | None
+    end_reason: str
+    updated_at: datetime
+
+
+def _status(spells: Sequence[_Spell]) -> str:
     """employed | unemployed | never_employed, from a person's spells in start order."""
     if not spells:
         return "never_employed"

@@ -1,0 +1,97 @@
+"""Plain SQL for the few hottest read and append paths, with the ORM's own column lists and
+value converters, so that what comes back is exactly what a queryset would have built.
+
+Query compilation by the ORM costs more CPU than the database's work for one-row look-ups
+(measured in bench/registry.py, see docs/adr/0007); these helpers let a hot path write its
+SELECT once and still get model instances whose fields went through the database backend's
+converters (aware datetimes, decoded JSON, booleans on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    """``(%s, %s, …)`` for an IN list of these values (never empty: callers check)."""
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _fields(model: type[Model]) -> list[Field[Any, Any]]:
+    return list(model._meta.concrete_fields)
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """The model's concrete columns, qualified by ``alias``, in ``from_row`` order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in _fields(model))
+
+
+def width(model: type[Model]) -> int:
+    return len(_fields(model))
+
+
+@lru_cache(maxsize=64)
+def _converters(model: type[Model], vendor: str) -> list[tuple[Any, list[Converter]]]:
+    result = []
+    for f in _fields(model):
+        col = f.get_col(model._meta.db_table)
+        result.append(
+            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        )
+    return result
+
+
+def from_row(model: type[M], values: Sequence[Any]) -> M | None:
+    """A model instance from ``values`` selected with ``columns(model, …)``; None when the
+    primary key is NULL (the far side of a LEFT JOIN that found nothing)."""
+    fields = _fields(model)
+    pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
+    if values[pk_index] is None:
+        return None
+    converted = []
+    for value, (col, converters) in zip(values, _converters(model, connection.vendor), strict=True):
+        for convert in converters:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def insert(instance: Model) -> None:
+    """INSERT one row with the model's own value preparation; sets nothing back on the
+    instance but its primary key when the database returns it."""
+    model = type(instance)
+    fields = [f for f in _fields(model) if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    pk = model._meta.pk
+    assert pk is not None
+    returning = connection.features.can_return_columns_from_insert
+    sql = (
+        f"INSERT INTO {table(model)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {placeholders(values)}"
+        + (f" RETURNING {quote(str(pk.column))}" if returning else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            row = cursor.fetchone()
+            instance.pk = row[0] if row else None
+        else:
+            instance.pk = connection.ops.last_insert_id(
+                cursor, model._meta.db_table, str(pk.column)
+            )
+    instance._state.adding = False
+    instance._state.db = connection.alias
