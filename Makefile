@@ -19,6 +19,8 @@ setup: $(UV) system-packages
 system-packages:
 	@bash scripts/system-packages.sh
 
+# The demo's links, QR codes and verification URLs point at where it is served.
+demo: export GOVDESK_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 demo: setup
 	$(GOVDESK) migrate --no-input -v0
 	$(GOVDESK) demo
@@ -46,7 +48,10 @@ lint:
 
 bench: setup
 	@bash scripts/ensure-postgres.sh
-	$(PY) bench/registry.py
+	-$(PY) bench/registry.py
+	-$(PY) bench/prefill.py --db govdesk_bench
+	-$(PY) bench/certificates.py
+	-$(PY) bench/search.py
 
 messages:
 	cd src/govdesk && ../../$(GOVDESK) makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete && ../../$(GOVDESK) compilemessages
