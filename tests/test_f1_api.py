@@ -214,3 +214,17 @@ def test_suggested_bundle_for_li(db: None, world: Any) -> None:
 
     codes = [s["code"] for s in suggested_bundles(id_number=LI)]
     assert BUNDLE in codes
+
+
+def test_starting_an_open_bundle_again_resumes_it(api: Any, clerk: str) -> None:
+    first = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI}).json()
+    again = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI})
+    assert again.status_code == 201, again.content
+    assert again.json()["id"] == first["id"]
+    assert again.json()["steps"] == first["steps"]
+    assert Application.objects.filter(bundle_run_id=first["id"]).count() == 4
+    # Once every step has left the draft state, a new start opens a new run.
+    for step in first["steps"]:
+        Application.objects.filter(pk=step["application"]).update(status="submitted")
+    fresh = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI}).json()
+    assert fresh["id"] != first["id"]

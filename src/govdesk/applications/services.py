@@ -433,13 +433,32 @@ def bundle_start(
     *, principal: Principal, bundle_code: str, applicant: str, channel: str = Channel.WINDOW
 ) -> BundleRun:
     """Start a bundle: one prefilled application per step; steps whose condition the facts
-    rule out are skipped."""
+    rule out are skipped. While a run of this bundle for this person still has a draft step,
+    starting it again (a second click, a second clerk, the resident online) resumes that run
+    rather than opening duplicate applications."""
     bundle = Bundle.objects.filter(code=bundle_code, published=True).first()
     if bundle is None:
         raise NotFound(_("No such bundle."))
     person = _person(applicant)
     if not _may_start_for(principal, person):
         raise NotAllowed(_("You may not start an application for this person."))
+    # Serialise starts for one person, so that two at once cannot both find no open run.
+    list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+    open_run = (
+        BundleRun.objects.filter(bundle=bundle, applicant=person, applications__status=Status.DRAFT)
+        .order_by("-created_at")
+        .first()
+    )
+    if open_run is not None:
+        audit_record(
+            actor=principal.actor(),
+            action="bundle.resume",
+            subject_type="person",
+            subject_id=subject_ref(person.id_number),
+            subject_label=mask(person.id_number),
+            detail={"bundle": bundle.code, "run": str(open_run.id)},
+        )
+        return open_run
     run = BundleRun.objects.create(
         bundle=bundle,
         applicant=person,
