@@ -228,3 +228,18 @@ def test_starting_an_open_bundle_again_resumes_it(api: Any, clerk: str) -> None:
         Application.objects.filter(pk=step["application"]).update(status="submitted")
     fresh = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI}).json()
     assert fresh["id"] != first["id"]
+
+
+def test_a_key_reused_for_a_different_request_is_refused(api: Any, clerk: str) -> None:
+    body = {"matter": "HRSS-001", "applicant": LI, "channel": "window"}
+    first = api.post("/api/v1/applications", clerk, body, Idempotency_Key="k-1")
+    assert first.status_code == 201, first.content
+    again = api.post("/api/v1/applications", clerk, body, Idempotency_Key="k-1")
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    before = Application.objects.count()
+    other = api.post(
+        "/api/v1/applications", clerk, {**body, "matter": "MCA-007"}, Idempotency_Key="k-1"
+    )
+    assert other.status_code == 422, other.content
+    assert other.json()["detail"]
+    assert Application.objects.count() == before

@@ -159,7 +159,10 @@ def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any
 
     return Status(
         *services.run_idempotent(
-            scope=f"{principal.name}:create", key=_idempotency_key(request), action=act
+            scope=f"{principal.name}:create",
+            key=_idempotency_key(request),
+            action=act,
+            body=payload.model_dump(),
         )
     )
 
@@ -250,6 +253,7 @@ def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status
             scope=f"{principal.name}:act:{application_id}:{payload.action}",
             key=_idempotency_key(request),
             action=run,
+            body=payload.model_dump(),
         )
     )
 
@@ -288,6 +292,9 @@ def start_bundle(request: HttpRequest, code: str, payload: BundleStartIn) -> Sta
 
     return Status(
         *services.run_idempotent(
-            scope=f"{principal.name}:bundle:{code}", key=_idempotency_key(request), action=run
+            scope=f"{principal.name}:bundle:{code}",
+            key=_idempotency_key(request),
+            action=run,
+            body=payload.model_dump(),
         )
     )

@@ -26,6 +26,12 @@ class StateConflict(ApplicationError):
     status = 409
 
 
+class IdempotencyKeyReused(ApplicationError):
+    """The same Idempotency-Key came with a different request body."""
+
+    status = 422
+
+
 class VersionConflict(ApplicationError):
     status = 409
 

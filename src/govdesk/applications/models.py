@@ -123,6 +123,8 @@ class IdempotentRequest(models.Model):
 
     scope = models.CharField(max_length=200)
     key = models.CharField(max_length=100)
+    # SHA-256 of the request body, so that a key reused for a different request is refused.
+    fingerprint = models.CharField(max_length=64, blank=True)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,6 +6,8 @@ and queues side effects (outcome handlers) on commit.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from govdesk.applications import policies
 from govdesk.applications.errors import (
+    IdempotencyKeyReused,
     InvalidFields,
     NotAllowed,
     NotFound,
@@ -389,30 +392,50 @@ def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
     return results
 
 
+def request_fingerprint(body: Any) -> str:
+    """SHA-256 of a request body in canonical JSON (keys sorted)."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def run_idempotent(
-    *, scope: str, key: str | None, action: Callable[[], tuple[int, dict[str, Any]]]
+    *,
+    scope: str,
+    key: str | None,
+    action: Callable[[], tuple[int, dict[str, Any]]],
+    body: Any = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Run ``action`` once per (scope, key); a repeat gets the first response."""
+    """Run ``action`` once per (scope, key); a repeat gets the first response. A repeat whose
+    ``body`` differs from the first one's is refused (IdempotencyKeyReused) and does nothing."""
     if not key:
         return action()
     key = key[:100]
+    fingerprint = request_fingerprint(body) if body is not None else ""
+
+    def replay(stored: IdempotentRequest) -> tuple[int, dict[str, Any]]:
+        if stored.fingerprint and fingerprint and stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                _("This Idempotency-Key was already used for a different request.")
+            )
+        return stored.status_code, stored.response
+
     stored = IdempotentRequest.objects.filter(scope=scope, key=key).first()
     if stored is not None:
-        return stored.status_code, stored.response
+        return replay(stored)
     try:
         with transaction.atomic():
             record = IdempotentRequest.objects.create(
-                scope=scope, key=key, status_code=0, response={}
+                scope=scope, key=key, fingerprint=fingerprint, status_code=0, response={}
             )
-            status, body = action()
-            record.status_code, record.response = status, body
+            status, response = action()
+            record.status_code, record.response = status, response
             record.save(update_fields=["status_code", "response"])
-            return status, body
+            return status, response
     except IntegrityError:
         stored = IdempotentRequest.objects.filter(scope=scope, key=key).first()
         if stored is None:
             raise
-        return stored.status_code, stored.response
+        return replay(stored)
 
 
 def _applies(condition: dict[str, Any], values: dict[str, Any]) -> bool:
