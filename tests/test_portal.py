@@ -71,13 +71,6 @@ def test_home_has_search_and_direct_entries(client: Client) -> None:
     assert 'name="elder" value="1"' in html  # the elder-mode toggle
 
 
-def test_home_featured_list_comes_from_settings(client: Client, settings: Any) -> None:
-    settings.HOME_FEATURED = ["MPS-001", "HRSS-001"]
-    html = _html(client.get("/"))
-    assert "常住人口信息证明" in html  # pinned whatever the setting
-    assert 'href="/matters/MPS-001/"' in html
-
-
 def test_every_guide_renders_in_three_languages(client: Client) -> None:
     codes = list(Matter.objects.filter(published=True).values_list("code", flat=True))
     assert len(codes) >= 92

@@ -60,7 +60,18 @@ class Matter(models.Model):
     form_code = models.CharField(_("printable form"), max_length=64, blank=True)
     en = models.JSONField(_("English text"), default=dict, blank=True)
     featured_rank = models.PositiveIntegerField(
-        _("home page rank when there is no usage yet"), null=True, blank=True
+        _("home page rank when there is no usage yet"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Direct entries on the home page are the most-used matters of the last 90 days, "
+            "topped up in this order (1 first). Leave empty: never topped up."
+        ),
+    )
+    pinned = models.BooleanField(
+        _("pinned on the home page"),
+        default=False,
+        help_text=_("Always shown first on the home page, above the direct entries. At most one."),
     )
     published = models.BooleanField(_("published"), default=True)
     version = models.CharField(_("catalogue version"), max_length=40, blank=True)
@@ -69,6 +80,11 @@ class Matter(models.Model):
         verbose_name = _("matter")
         verbose_name_plural = _("matters")
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pinned"], condition=models.Q(pinned=True), name="matter_one_pinned"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

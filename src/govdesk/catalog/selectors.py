@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,7 +157,10 @@ def certificate_lists() -> dict[str, Any]:
             "online": bool(c.matter and c.matter.online),
             "kind": "certificate",
         }
-        for c in CertificateType.objects.filter(published=True).select_related("matter")
+        for c in sorted(
+            CertificateType.objects.filter(published=True).select_related("matter"),
+            key=lambda c: (not (c.matter and c.matter.pinned), not (c.matter and c.matter.online)),
+        )
     ]
     forbidden = [
         {
@@ -174,35 +177,58 @@ def certificate_lists() -> dict[str, Any]:
     return {"allowed": allowed, "forbidden": forbidden}
 
 
-def popularity(days: int = 90) -> dict[str, int]:
-    """Applications per matter code over the last ``days`` days (real use)."""
+USE_WINDOW_DAYS = 90
+HOME_ENTRIES = 8
+
+
+def _applications_since(days: int) -> Q | None:
+    """Matters applied for in the last ``days`` days (real use); ``None`` when applications
+    are not installed."""
     from django.apps import apps
 
     if not apps.is_installed("govdesk.applications"):
+        return None
+    return Q(applications__created_at__gte=timezone.now() - timedelta(days=days))
+
+
+def popularity(days: int = USE_WINDOW_DAYS) -> dict[str, int]:
+    """Applications per matter code over the last ``days`` days (real use)."""
+    used = _applications_since(days)
+    if used is None:
         return {}
-    since = timezone.now() - timedelta(days=days)
-    rows = (
-        Matter.objects.filter(applications__created_at__gte=since)
-        .annotate(n=Count("applications"))
-        .values_list("code", "n")
+    rows = Matter.objects.filter(used).annotate(uses=Count("applications"))
+    return dict(rows.values_list("code", "uses"))
+
+
+class HomeEntries(NamedTuple):
+    pinned: Matter | None
+    entries: list[Matter]
+
+
+def home_entries(limit: int = HOME_ENTRIES, days: int = USE_WINDOW_DAYS) -> HomeEntries:
+    """The home page's direct entries: the pinned matter (catalogue key ``pinned``) and
+    ``limit`` others, the most used first (applications over the last ``days`` days), topped up
+    in the configured order (catalogue key ``featured``). Published only, each once, with its
+    department; two queries whatever the catalogue or the use."""
+    by_rank = F("featured_rank").asc(nulls_last=True)
+    configured = list(
+        Matter.objects.filter(Q(pinned=True) | Q(featured_rank__isnull=False), published=True)
+        .select_related("department")
+        .order_by("-pinned", by_rank, "code")[: 2 * limit + 1]  # enough for any use below
     )
-    return dict(rows)
-
-
-def home_entries(limit: int = 8) -> list[Matter]:
-    """The most-used matters (real use over 90 days), topped up from the configured list."""
-    use = popularity()
-    used = sorted(use, key=lambda code: -use[code])[:limit]
-    chosen = list(Matter.objects.filter(code__in=used, published=True))
-    chosen.sort(key=lambda m: -use[m.code])
-    if len(chosen) < limit:
-        featured = (
-            Matter.objects.filter(published=True, featured_rank__isnull=False)
-            .exclude(code__in=[m.code for m in chosen])
-            .order_by("featured_rank")
+    pinned = configured[0] if configured and configured[0].pinned else None
+    chosen: list[Matter] = []
+    used = _applications_since(days)
+    if used is not None:
+        chosen = list(
+            Matter.objects.filter(used, published=True, pinned=False)
+            .annotate(uses=Count("applications"))
+            .select_related("department")
+            .order_by("-uses", by_rank, "code")[:limit]
         )
-        chosen += list(featured[: limit - len(chosen)])
-    return chosen
+    have = {m.pk for m in chosen}
+    chosen += [m for m in configured if not m.pinned and m.pk not in have][: limit - len(chosen)]
+    return HomeEntries(pinned, chosen)
 
 
 def browse() -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.db.models import Q
 
 from govdesk.catalog.models import (
     Bundle,
@@ -101,6 +102,51 @@ def _life_events(names: list[str], events: dict[str, LifeEvent]) -> list[LifeEve
     return found
 
 
+@dataclass
+class HomeConfig:
+    """The home page's configured entries, read from the ``featured`` and ``pinned`` keys of
+    matters and certificates and applied in one place, so that a removed key clears the value."""
+
+    ranks: dict[str, int] = field(default_factory=dict)
+    pinned: list[str] = field(default_factory=list)
+
+    def read(self, where: str, code: str, row: dict[str, Any], problems: list[str]) -> None:
+        rank = row.get("featured")
+        if rank is not None:
+            if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+                problems.append(
+                    f"{where}: {code}: featured must be a whole number from 1: {rank!r}"
+                )
+            else:
+                self.ranks[code] = rank
+        pinned = row.get("pinned", False)
+        if not isinstance(pinned, bool):
+            problems.append(f"{where}: {code}: pinned must be true or false: {pinned!r}")
+        elif pinned:
+            self.pinned.append(code)
+
+    def check(self, problems: list[str]) -> None:
+        by_rank: dict[int, list[str]] = {}
+        for code, rank in self.ranks.items():
+            by_rank.setdefault(rank, []).append(code)
+        problems += [
+            f"featured rank {rank} is given to more than one matter: {', '.join(codes)}"
+            for rank, codes in sorted(by_rank.items())
+            if len(codes) > 1
+        ]
+        if len(self.pinned) > 1:
+            problems.append(f"only one matter may be pinned: {', '.join(self.pinned)}")
+
+    def apply(self) -> None:
+        Matter.objects.filter(Q(pinned=True) | Q(featured_rank__isnull=False)).update(
+            pinned=False, featured_rank=None
+        )
+        for code, rank in self.ranks.items():
+            Matter.objects.filter(code=code).update(featured_rank=rank)
+        if len(self.pinned) == 1:
+            Matter.objects.filter(code=self.pinned[0]).update(pinned=True)
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -148,6 +194,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
 
     matters: dict[str, Matter] = {}
     seen_codes: set[str] = set()
+    home = HomeConfig()
     for path in sorted((folder / "matters").glob("*.yaml")):
         data = _read(path) or {}
         owner = departments.get(data.get("department", ""))
@@ -167,6 +214,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
                 continue
             matter.life_events.set(_life_events(row.get("life_events") or [], events))
             _materials(matter, row.get("materials") or [])
+            home.read(path.name, matter.code, row, problems)
             matters[matter.name] = matter
     report.matters = len(matters)
 
@@ -213,6 +261,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
         )
         _materials(matter, row.get("materials") or [])
         matter.life_events.set(_life_events(row.get("life_events") or ["开具证明"], events))
+        home.read("certificates.yaml", matter.code, row, problems)
         matters[matter.name] = matter
         CertificateType.objects.update_or_create(
             code=row["code"],
@@ -230,6 +279,8 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
             },
         )
         report.certificate_types += 1
+    home.check(problems)
+    home.apply()
     ForbiddenCertificate.objects.exclude(
         name__in=[row["name"] for row in certificates.get("forbidden") or []]
     ).delete()

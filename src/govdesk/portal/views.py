@@ -52,31 +52,11 @@ from govdesk.portal.session import (
     safe_next,
 )
 
-# The home page's direct entries when there is not yet enough real use to rank by
-# (``settings.HOME_FEATURED`` overrides). 常住人口信息证明 is pinned: always one tap away.
-HOME_PINNED = "CERT-RESIDENT-POPULATION"
-HOME_FEATURED = (
-    "CERT-RESIDENT-POPULATION",  # 常住人口信息证明
-    "HRSS-001",  # 失业登记
-    "HRSS-005",  # 灵活就业人员参保登记
-    "NHSA-001",  # 城乡居民基本医疗保险参保登记
-    "NHSA-003",  # 异地就医备案
-    "MCA-007",  # 高龄津贴申领
-    "MCA-001",  # 最低生活保障申请
-    "HRSS-010",  # 社会保障卡申领
-    "MPS-001",  # 居住证申领
-)
-HOME_ENTRIES = 8
 MODE_COOKIE_AGE = int(timedelta(days=365).total_seconds())
 QUERY_MAX = 100
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def featured_codes() -> list[str]:
-    configured = getattr(settings, "HOME_FEATURED", None)
-    return [str(code) for code in (configured or HOME_FEATURED)]
 
 
 def _entry(matter: Matter) -> dict[str, Any]:
@@ -92,27 +72,6 @@ def _entry(matter: Matter) -> dict[str, Any]:
         "promised_days": matter.promised_days,
         "summary": text(matter.summary, matter.en, "summary"),
     }
-
-
-def home_matters() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(the pinned entry, the direct entries): ranked by real use, topped up from the
-    configured list."""
-    ranked = [m for m in catalog.home_entries(limit=HOME_ENTRIES + 1) if m.code != HOME_PINNED]
-    chosen = ranked[:HOME_ENTRIES]
-    if len(chosen) < HOME_ENTRIES:
-        have = {m.code for m in chosen}
-        wanted = [c for c in featured_codes() if c not in have and c != HOME_PINNED]
-        found = {
-            m.code: m
-            for m in Matter.objects.filter(code__in=wanted, published=True).select_related(
-                "department"
-            )
-        }
-        chosen += [found[c] for c in wanted if c in found][: HOME_ENTRIES - len(chosen)]
-    pinned = (
-        Matter.objects.filter(code=HOME_PINNED, published=True).select_related("department").first()
-    )
-    return (_entry(pinned) if pinned else None), [_entry(m) for m in chosen]
 
 
 def _search_id(request: HttpRequest) -> int | None:
@@ -268,8 +227,15 @@ def _timeline(detail: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    pinned, entries = home_matters()
-    return render(request, "portal/home.html", {"pinned": pinned, "entries": entries})
+    pinned, entries = catalog.home_entries()
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "pinned": _entry(pinned) if pinned is not None else None,
+            "entries": [_entry(m) for m in entries],
+        },
+    )
 
 
 def browse(request: HttpRequest) -> HttpResponse:
@@ -327,7 +293,6 @@ def certificates(request: HttpRequest) -> HttpResponse:
     if search_id is not None and opened:
         catalog_services.search_opened(search_id=search_id, key=f"forbidden:{opened}")
     lists = catalog.certificate_lists()
-    lists["allowed"].sort(key=lambda c: (c["matter"] != HOME_PINNED, not c["online"]))
     departments = {
         d.code: text(d.short_name or d.name, {"name": d.name_en}, "name")
         for d in Department.objects.filter(
