@@ -4,12 +4,13 @@ Every entry of ``zh_Hant/LC_MESSAGES/django.po`` whose ``msgstr`` is empty or ma
 gets the ``zh_Hans`` translation of the same (``msgctxt``, ``msgid``), converted with OpenCC
 (``s2twp``), and loses its fuzzy flag. Entries that already hold a non-fuzzy translation, the
 header and obsolete (``#~``) entries are never touched. A ``zh_Hans`` translation that is
-itself empty or fuzzy is not used.
+itself empty or fuzzy is not used; but where the ``msgid`` is itself Chinese (the Simplified
+text shown when ``zh_Hans`` leaves it untranslated), the ``msgid`` is converted instead.
 
 ``s2twp`` also swaps mainland IT words for Taiwanese ones (窗口 → 視窗, 社区 → 社群,
-代码 → 程式碼, 审核 → 稽核, 注销 → 登出 …), which is right for software words but wrong for the
-terms of government services. The terms in ``KEEP_TERMS`` are therefore converted character by
-character only (``s2tw``), and the rest of each string with ``s2twp``.
+代码 → 程式碼, 审核 → 稽核, 注销 → 登出, 通过 → 透過 …), which is right for software words
+but wrong for the terms of government services. The terms in ``KEEP_TERMS`` are therefore
+converted character by character only (``s2tw``), and the rest of each string with ``s2twp``.
 
 Only the ``msgstr`` lines, the flags line and the ``#|`` previous-string lines of a filled
 entry are rewritten; every other line of the file is kept byte for byte.
@@ -34,7 +35,8 @@ HANT = LOCALE / "zh_Hant" / "LC_MESSAGES" / "django.po"
 
 Key = tuple[str | None, str]
 
-# Government-service terms that s2twp's phrase tables would turn into software words.
+# Government-service terms that s2twp's phrase tables would turn into software words (keep in
+# step with KEEP_TERMS of src/govdesk/catalog/i18n.py, which converts the catalogue content).
 KEEP_TERMS = (
     "窗口",  # window (of a service hall), not a GUI 視窗
     "社区",  # community, not 社群 (social group)
@@ -47,6 +49,9 @@ KEEP_TERMS = (
     "项目",  # item, not 專案 (project)
     "文件",  # official document, not 檔案 (file)
     "数据局",  # the data bureau is a name
+    "通过",  # passed / approved (审批通过), not 透過 (by means of)
+    "发布",  # published, not 釋出 (a software release)
+    "词组",  # a group of words (同义词组), not 片語 (a phrase)
 )
 
 _KEYWORD = re.compile(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+(\".*)$")
@@ -54,6 +59,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b
 _ESCAPES |= {"f": "\f", "v": "\v"}
 _PLACEHOLDER = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[sdifgeExXor%]|%[sdifr]|\{[^{}]*\}")
 _NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]")
 
 
 class Converter:
@@ -279,13 +285,19 @@ def fill(hans_text: str, hant_text: str, convert: Converter) -> tuple[str, list[
             continue
         source = hans.get(entry.key)
         label = repr(entry.msgid)
-        if source is None or not source.translated:
+        if source is not None and source.translated:
+            if (source.msgid_plural is None) != (entry.msgid_plural is None):
+                log.append(f"singular/plural mismatch with zh_Hans, left as is: {label}")
+                continue
+            originals = [source.msgstr[i] for i in sorted(source.msgstr)]
+        elif _CJK.search(entry.msgid or ""):
+            # A Chinese msgid is its own Simplified text.
+            originals = [entry.msgid or ""]
+            if entry.msgid_plural is not None:
+                originals.append(entry.msgid_plural)
+        else:
             log.append(f"no zh_Hans translation, left as is: {label}")
             continue
-        if (source.msgid_plural is None) != (entry.msgid_plural is None):
-            log.append(f"singular/plural mismatch with zh_Hans, left as is: {label}")
-            continue
-        originals = [source.msgstr[i] for i in sorted(source.msgstr)]
         values = [convert.convert(text) for text in originals]
         if any(placeholders(v) != placeholders(o) for v, o in zip(values, originals, strict=True)):
             log.append(f"conversion changed a placeholder, left as is: {label}")

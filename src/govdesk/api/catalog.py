@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from govdesk.api.applications import bundles_router
@@ -56,7 +57,7 @@ def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]
 def guide(request: HttpRequest, code: str) -> tuple[int, dict[str, Any]]:
     matter = selectors.matter_by_code(code)
     if matter is None:
-        return 404, {"detail": "No published matter has this code."}
+        return 404, {"detail": _("No published matter has this code.")}
     return 200, selectors.matter_guide(matter)
 
 
@@ -74,7 +75,7 @@ def bundles(request: HttpRequest) -> list[dict[str, Any]]:
 def bundle(request: HttpRequest, code: str) -> tuple[int, dict[str, Any]]:
     found = Bundle.objects.filter(code=code, published=True).first()
     if found is None:
-        return 404, {"detail": "No such bundle."}
+        return 404, {"detail": _("No such bundle.")}
     return 200, selectors.bundle_json(found)
 
 

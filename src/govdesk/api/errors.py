@@ -1,20 +1,91 @@
 """One error shape for the API: ``{"detail": message}`` or, for bad input (422), a message per
 field: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}``. Messages follow the caller's
-language (Accept-Language)."""
+language (Accept-Language): those that Django Ninja and pydantic write in English are given in the
+caller's language too, and stay exactly theirs for English."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from govdesk.applications.errors import ApplicationError, InvalidFields
 from govdesk.common.idnumbers import InvalidIdNumber
 from govdesk.people.selectors import AccessDenied, PersonNotFound
+
+#: Django Ninja's own messages (a body that is not JSON, nothing found, throttling).
+NINJA_MESSAGES: dict[str, Promise] = {
+    "Cannot parse request body": gettext_lazy("Cannot parse request body"),
+    "Not Found": gettext_lazy("Not Found"),
+    "Forbidden": gettext_lazy("Forbidden"),
+    "Too many requests.": gettext_lazy("Too many requests."),
+}
+#: pydantic's messages for bad input, by error type; ``%(…)s`` are keys of the error's context.
+PYDANTIC_MESSAGES: dict[str, Promise] = {
+    "missing": gettext_lazy("Field required"),
+    "extra_forbidden": gettext_lazy("Extra inputs are not permitted"),
+    "string_type": gettext_lazy("Input should be a valid string"),
+    "string_too_short": gettext_lazy("String should have at least %(min_length)s characters"),
+    "string_too_long": gettext_lazy("String should have at most %(max_length)s characters"),
+    "int_type": gettext_lazy("Input should be a valid integer"),
+    "int_parsing": gettext_lazy(
+        "Input should be a valid integer, unable to parse string as an integer"
+    ),
+    "int_from_float": gettext_lazy(
+        "Input should be a valid integer, got a number with a fractional part"
+    ),
+    "float_type": gettext_lazy("Input should be a valid number"),
+    "float_parsing": gettext_lazy(
+        "Input should be a valid number, unable to parse string as a number"
+    ),
+    "bool_type": gettext_lazy("Input should be a valid boolean"),
+    "bool_parsing": gettext_lazy("Input should be a valid boolean, unable to interpret input"),
+    "greater_than_equal": gettext_lazy("Input should be greater than or equal to %(ge)s"),
+    "less_than_equal": gettext_lazy("Input should be less than or equal to %(le)s"),
+    "uuid_type": gettext_lazy("UUID input should be a string, bytes or UUID object"),
+    "uuid_parsing": gettext_lazy("Input should be a valid UUID"),
+    "date_type": gettext_lazy("Input should be a valid date"),
+    "date_parsing": gettext_lazy("Input should be a valid date in the format YYYY-MM-DD"),
+    "date_from_datetime_parsing": gettext_lazy("Input should be a valid date or datetime"),
+    "datetime_type": gettext_lazy("Input should be a valid datetime"),
+    "datetime_parsing": gettext_lazy("Input should be a valid datetime"),
+    "dict_type": gettext_lazy("Input should be a valid dictionary"),
+    "list_type": gettext_lazy("Input should be a valid list"),
+    "json_invalid": gettext_lazy("Invalid JSON"),
+}
+
+
+def _english() -> bool:
+    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0] == "en"
+
+
+def ninja_message(message: str) -> str:
+    """One of Django Ninja's messages in the caller's language (its own text for English)."""
+    base = message.split(" (", 1)[0]  # with DEBUG, Ninja appends the parser's complaint
+    known = NINJA_MESSAGES.get(base)
+    if known is None or _english():
+        return message
+    return str(known) + message[len(base) :]
+
+
+def pydantic_message(error: dict[str, Any]) -> str:
+    """pydantic's message for one bad input in the caller's language (its own for English)."""
+    message = str(error.get("msg", ""))
+    template = PYDANTIC_MESSAGES.get(str(error.get("type", "")))
+    if template is None or _english():
+        return message
+    try:
+        return str(template) % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return message
 
 
 class ErrorOut(Schema):
@@ -80,9 +151,20 @@ def install(api: NinjaAPI) -> None:
         errors: list[dict[str, Any]] = [
             {
                 "loc": [str(p) for p in e.get("loc", [])],
-                "msg": str(e.get("msg", "")),
+                "msg": pydantic_message(e),
                 "type": str(e.get("type", "")),
             }
             for e in exc.errors
         ]
         return api.create_response(request, {"detail": errors}, status=422)
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return api.create_response(
+            request, {"detail": ninja_message(str(exc))}, status=exc.status_code
+        )
+
+    @api.exception_handler(Http404)
+    def http_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        message = "Not Found" + (f": {exc}" if settings.DEBUG else "")
+        return api.create_response(request, {"detail": ninja_message(message)}, status=404)

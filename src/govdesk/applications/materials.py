@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from govdesk.catalog.models import MaterialRequirement
 from govdesk.forms.prefill import prefill
 from govdesk.forms.schema import FieldSpec
-from govdesk.people.models import LicenceType
+from govdesk.people.models import LicenceType, Source
 from govdesk.people.sources import registry
 
 
@@ -122,9 +122,11 @@ def _resolve(
 
 
 def _source_name(item: Any) -> str:
+    """The registry a value was read from, by the name the screen shows (its code if unknown)."""
     origin = getattr(item, "origin", "")
     source = str(getattr(item, "source", ""))
-    return str(origin or source) if source in {"registry", "licence"} else source
+    code = str(origin or source) if source in {"registry", "licence"} else source
+    return str(Source(code).label) if code in Source.values else code
 
 
 def _mask_tail(number: str) -> str:

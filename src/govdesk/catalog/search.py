@@ -29,7 +29,7 @@ How a query is understood
 
 So an exact name beats an alias, which beats a name containing every word, which beats
 synonym-expanded matches, then pinyin, then near matches, then summary text. Every hit carries
-short human-readable reasons.
+short human-readable reasons, in the active language when Django is set up (as is otherwise).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from django.conf import settings
+from django.utils import translation
 
 __all__ = ["Hit", "SearchDoc", "SearchIndex", "docs_from_yaml", "normalize"]
 
@@ -142,6 +144,13 @@ def normalize(text: str) -> str:
 
 def _has_cjk(text: str) -> bool:
     return _CJK_RE.search(text) is not None
+
+
+def gettext(message: str) -> str:
+    """``message`` in the active language; as is when Django is not set up (benchmarks)."""
+    if not settings.configured:
+        return message
+    return translation.gettext(message)
 
 
 class _Shared:
@@ -713,19 +722,19 @@ class SearchIndex:
     # Scoring
 
     def _score_slot(self, slot: _Slot) -> dict[int, tuple[float, str]]:
-        best: dict[int, tuple[float, str]] = {}
+        best: dict[int, tuple[float, _Alt, str]] = {}
         for alt in slot.alts:
             for i, (strength, label) in self._match(alt.mode, alt.text).items():
                 q = alt.factor * strength
-                if q > best.get(i, (0.0, ""))[0]:
-                    best[i] = (q, _reason(alt, label))
-        return best
+                if q > (best[i][0] if i in best else 0.0):
+                    best[i] = (q, alt, label)
+        return {i: (q, _reason(alt, label)) for i, (q, alt, label) in best.items()}
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Best hits first. A blank query returns every document by popularity, then name."""
         if not query or not query.strip():
             ordered = sorted(self.docs, key=lambda d: (-d.popularity, d.name))
-            return [Hit(d, 0.0, ("按使用热度排列",)) for d in ordered]
+            return [Hit(d, 0.0, (gettext("按使用热度排列"),)) for d in ordered]
         slots, traditional, whole = self._parse(query)
         scored: list[tuple[_Slot, dict[int, tuple[float, str]], float]] = []
         log_n = math.log(max(self._n, 2))
@@ -748,7 +757,7 @@ class SearchIndex:
         for i in candidates:
             doc = self.docs[i]
             score = 0.0
-            reasons: list[str] = ["繁体转换"] if traditional else []
+            reasons: list[str] = [gettext("繁体转换")] if traditional else []
             strong = 0.0  # the best exact naming of this document by one slot
             for _, per_doc, w in scored:
                 q, reason = per_doc.get(i, (0.0, ""))
@@ -767,7 +776,7 @@ class SearchIndex:
             reasons = reasons[:4]
             if doc.kind == "forbidden" and (strong or i in name_eq or i in alias_eq):
                 score += 0.05
-                reasons.append("社区不出具此证明，见替代办法")
+                reasons.append(gettext("社区不出具此证明，见替代办法"))
             if score >= _MIN_SCORE:
                 hits.append(Hit(doc, round(score, 4), tuple(reasons)))
         hits.sort(key=lambda h: (-h.score, -h.doc.popularity, h.doc.name))
@@ -788,24 +797,28 @@ def _spaced(syllables: Sequence[str]) -> str:
 
 
 def _reason(alt: _Alt, label: str) -> str:
+    words = {"text": alt.text, "source": alt.source}
     if alt.kind == "direct":
-        return {
-            "name_eq": f"名称“{alt.text}”",
-            "alias_eq": f"别名“{alt.text}”",
-            "name_in": f"名称包含“{alt.text}”",
-            "alias_in": f"别名包含“{alt.text}”",
-        }.get(label, f"说明提及“{alt.text}”")
+        if label == "name_eq":
+            return gettext("名称“%(text)s”") % words
+        if label == "alias_eq":
+            return gettext("别名“%(text)s”") % words
+        if label == "name_in":
+            return gettext("名称包含“%(text)s”") % words
+        if label == "alias_in":
+            return gettext("别名包含“%(text)s”") % words
+        return gettext("说明提及“%(text)s”") % words
     if alt.kind == "syn":
-        return f"同义词 {alt.source}→{alt.text}"
+        return gettext("同义词 %(source)s→%(text)s") % words
     if alt.kind == "pinyin":
-        return f"拼音 {alt.source}→{alt.text}"
+        return gettext("拼音 %(source)s→%(text)s") % words
     if alt.kind == "part":
-        return f"部分词“{alt.text}”"
+        return gettext("部分词“%(text)s”") % words
     if alt.kind == "near":
-        return f"近似“{alt.source}”→“{alt.text}”"
+        return gettext("近似“%(source)s”→“%(text)s”") % words
     if _has_cjk(alt.source):  # pinyin substring of a name, from a Chinese word (homophone)
-        return f"近似“{alt.source}”（同音）"
-    return f"拼音 {alt.source}"
+        return gettext("近似“%(source)s”（同音）") % words
+    return gettext("拼音 %(source)s") % words
 
 
 # ---------------------------------------------------------------------------------------------
