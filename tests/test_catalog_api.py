@@ -104,3 +104,19 @@ def test_ask_answers_and_admits_ignorance(client: Client, db: None, world: Any) 
     assert client.get("/api/v1/ask", {"q": "老人高龄补贴怎么领"}).json()["cites"]
     unknown = client.get("/api/v1/ask", {"q": "火星签证怎么办"}).json()
     assert unknown["answered"] is False and unknown["answer"]
+
+
+def test_search_results_in_english(client: Client, db: None, world: Any) -> None:
+    body = client.get(
+        "/api/v1/matters", {"q": "失业登记", "limit": 3}, headers={"Accept-Language": "en"}
+    ).json()
+    top = body["results"][0]
+    assert top["standard_name"] == "失业登记"
+    assert top["name"] == "Unemployment registration"
+    assert top["department"] == "Human Resources and Social Security Bureau"
+
+
+def test_forbidden_items_name_their_department(client: Client, db: None, world: Any) -> None:
+    body = client.get("/api/v1/matters", {"q": "亲属关系证明", "limit": 3}).json()
+    forbidden = next(r for r in body["results"] if r["kind"] == "forbidden")
+    assert forbidden["department"] and forbidden["department"].isascii() is False

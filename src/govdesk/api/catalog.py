@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from govdesk.api.applications import bundles_router
 from govdesk.api.errors import ErrorOut
@@ -54,11 +54,11 @@ def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]
     response={200: dict[str, Any], 404: ErrorOut},
     summary="A matter's guide: before, during and after",
 )
-def guide(request: HttpRequest, code: str) -> tuple[int, dict[str, Any]]:
+def guide(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
     matter = selectors.matter_by_code(code)
     if matter is None:
-        return 404, {"detail": _("No published matter has this code.")}
-    return 200, selectors.matter_guide(matter)
+        return Status(404, {"detail": _("No published matter has this code.")})
+    return Status(200, selectors.matter_guide(matter))
 
 
 @bundles_router.get("", response=list[dict[str, Any]], auth=None, summary="All bundles")
@@ -72,11 +72,11 @@ def bundles(request: HttpRequest) -> list[dict[str, Any]]:
     auth=None,
     summary="A bundle and its steps",
 )
-def bundle(request: HttpRequest, code: str) -> tuple[int, dict[str, Any]]:
+def bundle(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
     found = Bundle.objects.filter(code=code, published=True).first()
     if found is None:
-        return 404, {"detail": _("No such bundle.")}
-    return 200, selectors.bundle_json(found)
+        return Status(404, {"detail": _("No such bundle.")})
+    return Status(200, selectors.bundle_json(found))
 
 
 @certificates_router.get(
