@@ -271,7 +271,9 @@ def weasyprint_python() -> tuple[str | None, str]:
     probe = [str(python), "-c", "import weasyprint"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return str(python), f"throw-away venv {WEASY_VENV}"
-    uv = shutil.which("uv")
+    # `make setup` keeps uv in .venv-bootstrap when it is not on PATH.
+    bootstrap = ROOT / ".venv-bootstrap" / "bin" / "uv"
+    uv = shutil.which("uv") or (str(bootstrap) if bootstrap.exists() else None)
     if uv is None:
         return None, "uv is not installed, so WeasyPrint could not be installed"
     steps = [

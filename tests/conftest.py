@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,20 @@ from govdesk.demo.loader import catalogue_load, personas_load, regions_load, sta
 from govdesk.organisations.models import Region
 
 PASSWORD = "test-password-123"
+
+
+def pdf_text(document: bytes) -> str:
+    """The text of a PDF as pdftotext (poppler-utils) extracts it."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext is not installed (poppler-utils)")
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "form.pdf"
+        file.write_bytes(document)
+        done = subprocess.run(  # noqa: S603
+            [tool, "-enc", "UTF-8", str(file), "-"], capture_output=True, check=True, timeout=60
+        )
+    return done.stdout.decode("utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -108,7 +108,7 @@ def test_ask_answers_and_admits_ignorance(client: Client, db: None, world: Any) 
 
 def test_search_results_in_english(client: Client, db: None, world: Any) -> None:
     body = client.get(
-        "/api/v1/matters", {"q": "失业登记", "limit": 3}, headers={"Accept-Language": "en"}
+        "/api/v1/matters", {"q": "失业登记", "limit": "3"}, headers={"Accept-Language": "en"}
     ).json()
     top = body["results"][0]
     assert top["standard_name"] == "失业登记"
@@ -117,6 +117,6 @@ def test_search_results_in_english(client: Client, db: None, world: Any) -> None
 
 
 def test_forbidden_items_name_their_department(client: Client, db: None, world: Any) -> None:
-    body = client.get("/api/v1/matters", {"q": "亲属关系证明", "limit": 3}).json()
+    body = client.get("/api/v1/matters", {"q": "亲属关系证明", "limit": "3"}).json()
     forbidden = next(r for r in body["results"] if r["kind"] == "forbidden")
     assert forbidden["department"] and forbidden["department"].isascii() is False

@@ -8,6 +8,7 @@ once (django-tasks ImmediateBackend) when the approval commits.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -41,6 +42,7 @@ from tests.conftest import PASSWORD
 
 WANG = "320205196803090017"
 CHEN = "32020519700815002X"
+LI = "320205197405120027"
 HOUSEHOLD = ["王建国", "陈桂兰", "王磊", "周婷", "王子涵", "孙𠮷珍"]
 MATTER = "CERT-RESIDENT-POPULATION"
 BASE_URL = "https://govdesk.example"
@@ -149,7 +151,8 @@ def test_f2_issues_a_numbered_signed_certificate(
     assert set(issued) == {"number", "verify_url", "pdf_url"}
     assert issued["number"].startswith(f"{CHUNLEI}-{timezone.localdate().year}-")
     assert issued["verify_url"].startswith(f"{BASE_URL}/verify/")
-    assert len(_token(issued["verify_url"])) >= 32  # ≥ 192 random bits, base64url
+    assert len(_token(issued["verify_url"])) >= 32  # 192 random bits, base64url
+    _assert_random_tokens([_token(issued["verify_url"])])
     assert issued["pdf_url"] == f"/api/v1/certificates/{issued['number']}.pdf"
 
     document = _pdf(api, clerk, issued)
@@ -186,6 +189,8 @@ def test_pdfsig_says_valid_and_one_changed_byte_breaks_it(
     bad.write_bytes(bytes(tampered))
     report = _run(pdfsig, str(bad)).stdout.decode("utf-8", "replace")
     assert "Signature is Valid." not in report, report
+    # The file still parses and its signature is checked: the digest no longer matches.
+    assert "govdesk-signature" in report and "Digest Mismatch." in report, report
 
 
 def test_the_qr_code_decodes_to_the_verification_url(
@@ -235,17 +240,27 @@ def test_unknown_token_is_404_and_verification_is_rate_limited(
     cache.clear()
     path = f"/api/v1/verify/{_token(issued['verify_url'])}"
     assert [api.get(path).status_code for _ in range(3)] == [200, 200, 200]
-    limited = api.get(path)
+    limited = api.get(path, Accept_Language="en")
     assert limited.status_code == 429
     assert "Too many" in limited.json()["detail"] and int(limited["Retry-After"]) >= 1
+    assert "核验请求过多" in api.get(path, Accept_Language="zh-hans").json()["detail"]
     assert Client().get(f"/verify/{_token(issued['verify_url'])}").status_code == 429
+    # The page and the API count together: the limit is per address, not per door.
+    cache.clear()
+    page = Client()
+    assert [page.get(f"/verify/{_token(issued['verify_url'])}").status_code for _ in range(3)] == [
+        200,
+        200,
+        200,
+    ]
+    assert api.get(path).status_code == 429
 
 
 def test_the_public_page_shows_the_status_and_checks_an_uploaded_pdf(
     api: Any, clerk: str, issued: dict[str, Any]
 ) -> None:
     token = _token(issued["verify_url"])
-    browser = Client(enforce_csrf_checks=True)
+    browser = Client(enforce_csrf_checks=True, headers={"Accept-Language": "en"})
     page = browser.get(f"/verify/{token}")
     assert page.status_code == 200
     html = page.content.decode()
@@ -307,6 +322,10 @@ def test_access_to_certificates(api: Any, staff_token: Any, issued: dict[str, An
 
     chen = token_create(resident=Person.objects.get(id_number=CHEN))  # same household
     assert api.get(issued["pdf_url"], chen).status_code == 404
+    li = token_create(resident=Person.objects.get(id_number=LI))  # another household
+    assert api.get(issued["pdf_url"], li).status_code == 404
+    assert number not in {c["number"] for c in api.get("/api/v1/certificates", li).json()}
+    assert api.post(revoke, li, {"reason": "x"}).status_code == 404
     assert api.get("/api/v1/certificates", chen).json() == []
     assert api.get("/api/v1/certificates").status_code == 401
     assert api.get(issued["pdf_url"]).status_code == 401
@@ -361,7 +380,16 @@ def test_an_uncovered_character_stops_issuance_with_a_clear_error(
 
     outcome = detail["certificate"]
     assert outcome["code"] == "uncovered_characters"
-    assert "U+E000" in outcome["error"] and "Nothing was issued" in outcome["error"]
+    # The message names the character, in whichever language the issuance ran in.
+    from django.utils import translation
+
+    from govdesk.documents.pdf import UncoveredCharacters
+
+    messages = set()
+    for language in ("en", "zh-hans", "zh-hant"):
+        with translation.override(language):
+            messages.add(str(UncoveredCharacters(["\ue000"])))
+    assert "U+E000" in outcome["error"] and outcome["error"] in messages, outcome["error"]
     assert not Certificate.objects.filter(holder=person).exists()
     assert list(CertificateSequence.objects.values_list("issuer_id", "year", "last")) == sequences
 
@@ -369,6 +397,123 @@ def test_an_uncovered_character_stops_issuance_with_a_clear_error(
 
     failed = AuditEvent.objects.filter(action="certificate.issue", result="failed").last()
     assert failed is not None and failed.detail["code"] == "uncovered_characters"
+
+
+def test_a_failed_issuance_can_be_retried_after_the_fix(
+    api: Any, clerk: str, staff_token: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
+) -> None:
+    """Issuance stopped by an uncovered character is tried again, by staff, once the cause is
+    fixed: the certificate then gets the next number (no gap), and a repeat issues nothing."""
+    chunlei = Region.objects.get(code=CHUNLEI)
+    number = make("320205", date(1960, 1, 1), 992)
+    person = person_upsert(id_number=number, name="王\ue000")
+    household_upsert(
+        number="320205005001998",
+        address="无锡市锡山区云林街道春雷苑9幢9单元908室",
+        region=chunlei,
+        members=[(person, "head", date(2000, 1, 1))],
+    )
+    detail = _apply(
+        api, clerk, staff_token("reviewer.yunlin"), django_capture_on_commit_callbacks, number
+    )
+    assert detail["certificate"]["code"] == "uncovered_characters"
+    retry = f"/api/v1/applications/{detail['id']}/outcomes/retry"
+    year = timezone.localdate().year
+    before = CertificateSequence.objects.filter(issuer=chunlei, year=year).first()
+    start = before.last if before else 0
+
+    # Not fixed yet: the retry says so again, and uses no number.
+    again = api.post(retry, clerk)
+    assert again.status_code == 200, again.content
+    assert again.json()["certificate"]["code"] == "uncovered_characters"
+    assert not Certificate.objects.filter(holder=person).exists()
+    assert (
+        CertificateSequence.objects.filter(issuer=chunlei, year=year, last__gt=start).count() == 0
+    )
+
+    # Nobody else may retry: another community's clerk, the resident himself.
+    assert api.post(retry, staff_token("clerk.dongting")).status_code == 404
+    assert api.post(retry, token_create(resident=person)).status_code == 403
+
+    person_upsert(id_number=number, name="王建民")  # the registry's name corrected
+    fixed = api.post(retry, clerk, Idempotency_Key="retry-once")
+    assert fixed.status_code == 200, fixed.content
+    certificate = fixed.json()["certificate"]
+    assert set(certificate) == {"number", "verify_url", "pdf_url"}, certificate
+    assert certificate["number"].startswith(f"{CHUNLEI}-{year}-")
+    assert int(certificate["number"].rsplit("-", 1)[1]) == start + 1  # no number was lost
+    assert CertificateSequence.objects.get(issuer=chunlei, year=year).last == start + 1
+
+    # A double click (same key, or none) changes nothing.
+    assert api.post(retry, clerk, Idempotency_Key="retry-once").json()["certificate"] == certificate
+    assert api.post(retry, clerk).json()["certificate"] == certificate
+    assert Certificate.objects.filter(holder=person).count() == 1
+    assert CertificateSequence.objects.get(issuer=chunlei, year=year).last == start + 1
+    timeline = api.get(f"/api/v1/applications/{detail['id']}", clerk).json()["timeline"]
+    assert [(e["action"], e["actor"]) for e in timeline if e["action"] == "retry"] == [
+        ("retry", "clerk.chunlei"),
+        ("retry", "clerk.chunlei"),
+    ]
+
+    file = tmp_path / "retried.pdf"
+    file.write_bytes(_pdf(api, clerk, certificate))
+    text = _run(_tool("pdftotext"), "-enc", "UTF-8", str(file), "-").stdout.decode("utf-8")
+    assert "王建民" in text and certificate["number"] in text
+    assert "Signature is Valid." in _run(_tool("pdfsig"), str(file)).stdout.decode()
+
+    # An application whose certificate was issued, or that is not approved, has nothing to retry.
+    assert api.post(retry, clerk).status_code == 200
+    draft = api.post("/api/v1/applications", clerk, {"matter": MATTER, "applicant": WANG}).json()
+    assert api.post(f"/api/v1/applications/{draft['id']}/outcomes/retry", clerk).status_code == 409
+
+
+def test_f3_the_resident_online_over_the_api(
+    api: Any, staff_token: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
+) -> None:
+    """F3 with the resident's own token: applies online with nothing typed, the community
+    clerk accepts, the reviewer approves, and he downloads his signed certificate."""
+    wang = token_create(resident=Person.objects.get(id_number=WANG))
+    created = api.post(
+        "/api/v1/applications", wang, {"matter": MATTER, "applicant": WANG, "channel": "online"}
+    )
+    assert created.status_code == 201, created.content
+    application = created.json()
+    assert application["channel"] == "online"
+    assert not [f["key"] for f in application["fields"] if f["missing"]]
+    members = next(f for f in application["fields"] if f["key"] == "household.members")
+    assert sorted(m["name"] for m in members["value"]) == sorted(HOUSEHOLD)
+    assert members["source"] == "registry"
+    assert all(m["status"] != "required" for m in application["materials"])
+    url = f"/api/v1/applications/{application['id']}"
+    assert api.post(f"{url}/submit", wang, Idempotency_Key="f3").status_code == 200
+    assert api.post(f"{url}/actions", wang, {"action": "accept"}).status_code == 403
+
+    clerk, reviewer = staff_token("clerk.chunlei"), staff_token("reviewer.yunlin")
+    assert api.post(f"{url}/actions", clerk, {"action": "accept"}).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = api.post(f"{url}/actions", reviewer, {"action": "approve"})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+
+    mine = api.get(url, wang).json()
+    certificate = mine["certificate"]
+    assert certificate and "error" not in certificate, certificate
+    listed = api.get("/api/v1/certificates", wang).json()
+    assert certificate["number"] in {c["number"] for c in listed}
+    document = _pdf(api, wang, certificate)
+    record = Certificate.objects.get(number=certificate["number"])
+    assert hashlib.sha256(document).hexdigest() == record.pdf_sha256
+    file = tmp_path / "mine.pdf"
+    file.write_bytes(document)
+    assert "Signature is Valid." in _run(_tool("pdfsig"), str(file)).stdout.decode()
+    text = _run(_tool("pdftotext"), "-enc", "UTF-8", str(file), "-").stdout.decode("utf-8")
+    assert all(name in text for name in HOUSEHOLD)
+    actors = [(e["action"], e["role"]) for e in mine["timeline"]]
+    assert actors == [
+        ("create", "resident"),
+        ("submit", "resident"),
+        ("accept", "clerk"),
+        ("approve", "reviewer"),
+    ]
 
 
 # --- the outcome F1 relies on -------------------------------------------------------------------
@@ -480,3 +625,20 @@ def test_concurrent_issuance_gives_distinct_gap_free_numbers_and_never_twice(
     for application in Application.objects.filter(pk__in=[a.pk for a in applications]):
         assert application.outcome["certificate"]["number"] in {c.number for c in issued}
     assert len({c.token for c in issued}) == CONCURRENT
+    _assert_random_tokens([c.token for c in issued])
+
+
+def _assert_random_tokens(tokens: list[str]) -> None:
+    """Each verification token is base64url of at least 16 bytes (128 bits) and they look
+    random: distinct, and about as many one bits as zero bits over all of them."""
+    raw = [base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)) for t in tokens]
+    assert all(len(r) >= 16 for r in raw), [len(r) for r in raw]
+    assert all(
+        base64.urlsafe_b64encode(r).decode().rstrip("=") == t
+        for r, t in zip(raw, tokens, strict=True)
+    )
+    assert len(set(raw)) == len(raw)
+    if len(raw) >= 10:  # enough bits for the balance to be meaningful (σ ≈ 0.8 % here)
+        bits = sum(len(r) * 8 for r in raw)
+        ones = sum(bin(byte).count("1") for r in raw for byte in r)
+        assert 0.45 < ones / bits < 0.55, (ones, bits)

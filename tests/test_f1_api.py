@@ -8,6 +8,7 @@ import pytest
 
 from govdesk.applications.models import Application, ApplicationEvent
 from govdesk.forms.models import CapturedFact
+from tests.conftest import pdf_text
 
 LI = "320205197405120027"
 BUNDLE = "BUNDLE-EMPLOYMENT-DIFFICULTY"
@@ -59,6 +60,7 @@ def test_bundle_start_prefills_every_step(api: Any, clerk: str) -> None:
 def test_f1_end_to_end(api: Any, clerk: str, staff_token: Any) -> None:
     steps = _start(api, clerk)
     typed: list[str] = []
+    forms: dict[int, str] = {}
     for step in steps:
         url = f"/api/v1/applications/{step['application']}"
         data = api.get(url, clerk).json()
@@ -70,15 +72,30 @@ def test_f1_end_to_end(api: Any, clerk: str, staff_token: Any) -> None:
             typed += sorted(missing)
             data = response.json()
         assert not [f["key"] for f in data["fields"] if f["missing"]]
+        # Check the system first: every material of the checklist is resolved; the optional
+        # ones (a 居住证 for non-residents, a 低保 certificate …) are not asked for either.
+        assert data["materials"], "the checklist is part of the application"
         assert all(m["status"] != "required" for m in data["materials"]), data["materials"]
+        assert not [m for m in data["optional_materials"] if m["required"]]
         response = api.post(f"{url}/submit", clerk, Idempotency_Key=f"submit-{step['order']}")
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "submitted"
         pdf = api.get(f"{url}/form.pdf", clerk)
         assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
+        forms[step["order"]] = pdf_text(pdf.content)
     assert len(typed) <= 4, typed
     assert len(typed) == len(set(typed)), "a data element was typed twice"
+    # Each step's generated form carries her name and number (she signs it on paper), and the
+    # values typed once are printed on every later form that has the field.
+    assert len(forms) == 4
+    for order, text in forms.items():
+        assert "李红梅" in text, (order, text[:400])
+        assert LI in text, order
+    enrolment, subsidy_form = forms[steps[2]["order"]], forms[steps[3]["order"]]
+    assert "灵活就业人员参保登记表" in enrolment
+    assert "个体经营" in enrolment and "60%" in enrolment and "6214960012345678901" in enrolment
+    assert "个体经营" in subsidy_form and "60%" in subsidy_form
     # The contribution grade typed once in step 3 is in step 4 already, as a captured fact.
     subsidy = api.get(f"/api/v1/applications/{steps[3]['application']}", clerk).json()
     grade = next(f for f in subsidy["fields"] if f["key"] == "insurance.contribution_grade")
@@ -98,12 +115,25 @@ def test_f1_end_to_end(api: Any, clerk: str, staff_token: Any) -> None:
             assert response.status_code == 200, (action, response.content)
         final = api.get(url, clerk).json()
         assert final["status"] == "completed"
-        actors = [(e["action"], e["actor"]) for e in final["timeline"]]
-        assert ("accept", "clerk.chunlei") in actors
-        assert ("approve", "reviewer.yunlin") in actors
-        assert ("approve", "approver.hrss") in actors
-        assert ("complete", "approver.hrss") in actors
-        assert all(e["at"] and e["actor"] for e in final["timeline"])
+        # Every event of her application, in order, with who did it, in which role, and when.
+        edited = [("edit", "clerk.chunlei", "clerk", "draft")] if step["order"] == 3 else []
+        expected = [
+            ("create", "clerk.chunlei", "clerk", "draft"),
+            *edited,
+            ("submit", "clerk.chunlei", "clerk", "submitted"),
+            ("accept", "clerk.chunlei", "clerk", "accepted"),
+            ("approve", "reviewer.yunlin", "reviewer", "reviewed"),
+            ("approve", "approver.hrss", "approver", "approved"),
+            ("complete", "approver.hrss", "approver", "completed"),
+        ]
+        timeline = [(e["action"], e["actor"], e["role"], e["to"]) for e in final["timeline"]]
+        assert timeline == expected, (step["matter_name"], timeline)
+        assert all(e["at"] for e in final["timeline"])
+        stamps = [e["at"] for e in final["timeline"]]
+        assert stamps == sorted(stamps)
+        stored = ApplicationEvent.objects.filter(application_id=step["application"])
+        assert stored.count() == len(expected)
+        assert final["deadline"] and final["submitted_at"]
 
 
 def test_contradicting_registry_is_flagged_not_overwritten(api: Any, clerk: str) -> None:
@@ -186,18 +216,50 @@ def test_submit_twice_with_one_key_creates_one_submission(api: Any, clerk: str) 
 
 
 def test_other_community_clerk_cannot_read_or_act(api: Any, clerk: str, staff_token: Any) -> None:
+    """clerk.dongting (东亭, another community) gets "not found" for every one of her
+    applications, whatever the request, and changes nothing; each refusal is audited."""
+    from govdesk.audit.models import AuditEvent
+
     steps = _start(api, clerk)
+    first = f"/api/v1/applications/{steps[0]['application']}"
+    assert api.post(f"{first}/submit", clerk).status_code == 200  # one waits to be accepted
     other = staff_token("clerk.dongting")
-    url = f"/api/v1/applications/{steps[0]['application']}"
-    assert api.get(url, other).status_code == 404
-    assert api.post(f"{url}/submit", other).status_code == 404
-    assert api.post(f"{url}/actions", other, {"action": "accept"}).status_code == 404
-    assert api.get(f"{url}/form.pdf", other).status_code == 404
-    assert api.patch(url, other, {"fields": {}}).status_code == 404
-    queue = api.get("/api/v1/applications?status=draft", other).json()
-    assert all(item["applicant"]["name"] != "李红梅" for item in queue)
+    before = {
+        a.pk: (a.status, a.version, a.events.count())
+        for a in Application.objects.filter(applicant__id_number=LI)
+    }
+    for step in steps:
+        url = f"/api/v1/applications/{step['application']}"
+        version = api.get(url, clerk).json()["version"]
+        refused = {
+            "GET": api.get(url, other),
+            "PATCH": api.patch(
+                url, other, {"fields": {"employment.job_wish": "保洁"}, "version": version}
+            ),
+            "submit": api.post(f"{url}/submit", other, Idempotency_Key=f"o-{step['order']}"),
+            "accept": api.post(f"{url}/actions", other, {"action": "accept"}),
+            "refuse": api.post(f"{url}/actions", other, {"action": "refuse", "comment": "x"}),
+            "form.pdf": api.get(f"{url}/form.pdf", other),
+        }
+        for what, response in refused.items():
+            assert response.status_code == 404, (step["matter_name"], what, response.content)
+            assert "李红梅" not in response.content.decode(errors="replace"), what
+    after = {
+        a.pk: (a.status, a.version, a.events.count())
+        for a in Application.objects.filter(applicant__id_number=LI)
+    }
+    assert after == before
+    assert not CapturedFact.objects.filter(person__id_number=LI).exists()
+    for status in ("draft", "submitted"):
+        queue = api.get(f"/api/v1/applications?status={status}", other).json()
+        assert all(item["applicant"]["name"] != "李红梅" for item in queue)
+    assert all(
+        i["applicant"]["name"] != "李红梅" for i in api.get("/api/v1/applications", other).json()
+    )
     started = api.post(f"/api/v1/bundles/{BUNDLE}/start", other, {"applicant": LI})
     assert started.status_code == 403
+    denied = AuditEvent.objects.filter(actor="clerk.dongting", result="denied")
+    assert denied.filter(action="application.read").count() >= len(steps)
 
 
 def test_wrong_role_cannot_act(api: Any, clerk: str, staff_token: Any) -> None:
@@ -243,3 +305,41 @@ def test_a_key_reused_for_a_different_request_is_refused(api: Any, clerk: str) -
     assert other.status_code == 422, other.content
     assert other.json()["detail"]
     assert Application.objects.count() == before
+
+
+def test_a_form_with_an_unprintable_character_is_refused_clearly(
+    api: Any, clerk: str, world: Any
+) -> None:
+    """A name no font can print stops the form with 422 naming the character; never a 500,
+    never a box on paper."""
+    from datetime import date
+
+    from govdesk.common.idnumbers import make
+    from govdesk.demo.loader import CHUNLEI
+    from govdesk.people.services import household_upsert, person_upsert
+
+    number = make("320205", date(1960, 1, 1), 993)
+    person = person_upsert(id_number=number, name="王\ue000")  # Private Use Area: no glyph
+    household_upsert(
+        number="320205005001993",
+        address="无锡市锡山区云林街道春雷苑9幢9单元903室",
+        region=world[CHUNLEI],
+        members=[(person, "head", date(2000, 1, 1))],
+    )
+    created = api.post("/api/v1/applications", clerk, {"matter": "HRSS-001", "applicant": number})
+    assert created.status_code == 201, created.content
+    response = api.get(f"/api/v1/applications/{created.json()['id']}/form.pdf", clerk)
+    assert response.status_code == 422, response.content[:300]
+    body = response.json()
+    assert body["code"] == "uncovered_characters" and "U+E000" in body["detail"]
+
+
+def test_a_server_without_fonts_says_so_with_503(
+    api: Any, clerk: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    created = api.post("/api/v1/applications", clerk, {"matter": "HRSS-001", "applicant": LI})
+    monkeypatch.setenv("GOVDESK_FONT_PATHS", str(tmp_path / "no-fonts-here"))
+    response = api.get(f"/api/v1/applications/{created.json()['id']}/form.pdf", clerk)
+    assert response.status_code == 503, response.content[:300]
+    assert response.json()["code"] == "fonts_missing"
+    assert str(tmp_path) not in response.json()["detail"]  # server paths stay in the log

@@ -11,7 +11,7 @@ import pytest
 from govdesk.applications.models import Application, ApplicationEvent
 from govdesk.forms.models import CapturedFact
 from tests.browser.conftest import axe_violations
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, pdf_text
 
 LI = "320205197405120027"
 SCREENSHOT = "/tmp/workbench-f1.png"  # noqa: S108 — where the brief asks for it, to look at
@@ -78,6 +78,14 @@ def test_f1_at_the_window(live_server: Any, demo_world: Any, page: Any) -> None:
     assert page.locator(".steps .step").count() == 4
     assert not axe_violations(page), axe_violations(page)
 
+    # Every data element of the four steps is asked once on this screen.
+    rows = page.locator("form.fact input[name=field]")
+    shown = [str(rows.nth(i).get_attribute("value")) for i in range(rows.count())]
+    assert len(shown) == len(set(shown)) and len(shown) > 10, shown
+    # Check the system first: no material of any step is "to be brought by the resident".
+    assert page.locator(".step-materials > ul.materials .material").count() >= 4
+    assert page.locator(".step-materials > ul.materials .mbadge-required").count() == 0
+
     highlighted = page.locator("form.fact.fact-attention input[name=field]")
     keys = sorted(
         str(highlighted.nth(i).get_attribute("value")) for i in range(highlighted.count())
@@ -85,6 +93,7 @@ def test_f1_at_the_window(live_server: Any, demo_world: Any, page: Any) -> None:
     assert 2 <= len(keys) <= 3, keys
     typed = _fill_highlighted(page)
     assert sorted(typed) == keys
+    assert len(typed) <= 4 and len(typed) == len(set(typed)), typed
     assert page.locator(".fact-attention").count() == 0
     assert page.locator(".unsaved, .problem").count() == 0
     assert page.locator("#flash").inner_text().strip()
@@ -101,10 +110,11 @@ def test_f1_at_the_window(live_server: Any, demo_world: Any, page: Any) -> None:
     assert links.count() == 4
     hrefs = [str(links.nth(i).get_attribute("href")) for i in range(4)]
     assert all(re.fullmatch(r"/staff/applications/[0-9a-f-]{36}/form\.pdf", h) for h in hrefs)
-    pdf = page.request.get(f"{base}{hrefs[0]}")
-    assert pdf.status in (200, 503)  # 503: the PDF renderer is not installed here
-    if pdf.status == 200:
-        assert pdf.body().startswith(b"%PDF")
+    for href in hrefs:  # every step's form prints, filled, with her name on it
+        pdf = page.request.get(f"{base}{href}")
+        assert pdf.status == 200, (href, pdf.status, pdf.text()[:300])
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert "李红梅" in pdf_text(pdf.body()), href
     for application in Application.objects.filter(applicant__id_number=LI):
         assert application.status == "submitted"
         assert (

@@ -258,9 +258,36 @@ def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status
     )
 
 
+@router.post(
+    "/{application_id}/outcomes/retry",
+    response={200: ApplicationOut, **RESPONSES},
+    summary="Retry what failed after approval (e.g. the certificate), once the cause is fixed",
+)
+def retry_outcomes(request: HttpRequest, application_id: UUID) -> Status[dict[str, Any]]:
+    """Issues the certificate an approved application is still missing (its issuance failed:
+    a character no font has, a missing signing key …). Staff who may read the application;
+    idempotent: what succeeded is kept, a repeat changes nothing. The result is in
+    ``certificate`` (or ``outcome``): the certificate, or the error again."""
+    principal = principal_of(request)
+
+    def run() -> tuple[int, dict[str, Any]]:
+        application = services.application_outcomes_retry(
+            principal=principal, application_id=application_id
+        )
+        return 200, selectors.application_detail(principal=principal, application=application)
+
+    return Status(
+        *services.run_idempotent(
+            scope=f"{principal.name}:retry:{application_id}",
+            key=_idempotency_key(request),
+            action=run,
+        )
+    )
+
+
 @router.get(
     "/{application_id}/form.pdf",
-    response={200: None, **RESPONSES},
+    response={200: None, **RESPONSES, 422: ErrorOut, 503: ErrorOut},
     summary="The printable application form, filled from facts",
 )
 def form_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:

@@ -36,6 +36,18 @@ class VersionConflict(ApplicationError):
     status = 409
 
 
+class NotPrintable(ApplicationError):
+    """The document cannot be generated from this data (e.g. a character no font has)."""
+
+    status = 422
+
+
+class PrintingUnavailable(ApplicationError):
+    """The server cannot print documents right now (fonts or renderer missing)."""
+
+    status = 503
+
+
 class InvalidFields(ApplicationError):
     """Bad input, a message per field; nothing was saved."""
 

@@ -32,3 +32,15 @@ def register(name: str, applies: Callable[[Application], bool], handler: Handler
 
 def handlers_for(application: Application) -> list[Registration]:
     return [r for r in _REGISTRY if r.applies(application)]
+
+
+def failed(result: Any) -> bool:
+    """Whether a handler's kept result records a failure (``{"error": …, "code": …}``): the
+    outcome did not happen and may be tried again once its cause is fixed."""
+    return isinstance(result, dict) and "error" in result
+
+
+def pending(application: Application) -> list[str]:
+    """The outcomes of ``application`` not achieved yet: never run, or failed."""
+    done = application.outcome or {}
+    return [r.name for r in handlers_for(application) if r.name not in done or failed(done[r.name])]

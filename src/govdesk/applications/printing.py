@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from govdesk.applications.errors import NotPrintable, PrintingUnavailable
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import Application
 from govdesk.applications.selectors import _produced_earlier, resolved_fields
@@ -14,6 +17,8 @@ from govdesk.common.idnumbers import mask
 from govdesk.common.principal import Principal
 from govdesk.forms.prefill import Resolved
 from govdesk.forms.schema import form_for
+
+logger = logging.getLogger(__name__)
 
 SOURCE_LABELS = {
     "population": "人口库",
@@ -128,11 +133,31 @@ def form_data(application: Application) -> dict[str, Any]:
 
 
 def application_form_pdf(*, principal: Principal, application: Application) -> bytes:
-    """Render the filled form. Staff downloads are audited (the form carries personal data)."""
-    from govdesk.documents.pdf import render
+    """Render the filled form. Staff downloads are audited (the form carries personal data).
+
+    A character no font can print stops the form with NotPrintable (422, the characters
+    named), never a box on paper nor a server error; missing fonts give PrintingUnavailable."""
+    from govdesk.documents.pdf import FontsMissing, UncoveredCharacters, render
 
     data = form_data(application)
-    pdf = render(form_for(application.matter).template, data)
+    try:
+        pdf = render(form_for(application.matter).template, data)
+    except UncoveredCharacters as exc:
+        raise NotPrintable(
+            _(
+                "These characters cannot be printed with the installed fonts: %(characters)s. "
+                "The form was not generated."
+            )
+            % {"characters": exc.listing},
+            code="uncovered_characters",
+            characters=exc.listing,
+        ) from exc
+    except FontsMissing as exc:  # the operator's problem: the log says which fonts, where
+        logger.error("form %s cannot be printed: %s", application.number, exc)
+        raise PrintingUnavailable(
+            _("Forms cannot be printed on this server right now (fonts missing). Try again later."),
+            code="fonts_missing",
+        ) from exc
     audit_record(
         actor=principal.actor(),
         action="application.form_pdf",

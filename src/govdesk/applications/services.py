@@ -15,7 +15,9 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from govdesk.applications import policies
 from govdesk.applications.errors import (
@@ -311,6 +313,16 @@ def application_submit(*, principal: Principal, application_id: UUID | str) -> A
     return application
 
 
+#: The decisions on an application, as the messages about them name them.
+ACTION_NAMES: dict[str, Promise] = {
+    "accept": pgettext_lazy("application action", "accept"),
+    "return": pgettext_lazy("application action", "return"),
+    "approve": pgettext_lazy("application action", "approve"),
+    "refuse": pgettext_lazy("application action", "refuse"),
+    "complete": pgettext_lazy("application action", "complete"),
+}
+
+
 @transaction.atomic
 def application_act(
     *,
@@ -323,7 +335,7 @@ def application_act(
     """accept | return | approve | refuse | complete — by the role and level that may."""
     application = _locked(application_id)
     _check_read(principal, application)
-    if action not in {"accept", "return", "approve", "refuse", "complete"}:
+    if action not in ACTION_NAMES:
         raise InvalidFields(
             _("Unknown action."), {"action": _("Use accept, return, approve, refuse or complete.")}
         )
@@ -345,7 +357,7 @@ def application_act(
         )
         raise NotAllowed(
             _("You may not %(action)s this application now (status: %(status)s).")
-            % {"action": action, "status": application.get_status_display()}
+            % {"action": ACTION_NAMES[action], "status": application.get_status_display()}
         )
     if action in {"return", "refuse"} and not comment.strip():
         raise InvalidFields(_("Say why."), {"comment": _("A reason is required.")})
@@ -378,18 +390,57 @@ def _queue_outcomes(application_id: UUID) -> None:
 
 @transaction.atomic
 def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
-    """Run every registered outcome handler once; their results are kept on the application."""
-    from govdesk.applications.outcomes import handlers_for
+    """Run every registered outcome handler that has not succeeded yet: once after approval,
+    and again for one that failed (a certificate stopped by a character no font has, a missing
+    signing key …) when this runs again after the cause was fixed. Results are kept on the
+    application; one that succeeded is never run twice."""
+    from govdesk.applications.outcomes import failed, handlers_for
 
     application = _locked(application_id)
     results = dict(application.outcome)
     for registration in handlers_for(application):
-        if registration.name in results:
+        if registration.name in results and not failed(results[registration.name]):
             continue
         results[registration.name] = registration.handler(application) or {}
     application.outcome = results
     application.save(update_fields=["outcome", "updated_at"])
     return results
+
+
+OUTCOME_STATUSES = (Status.APPROVED, Status.COMPLETED)
+
+
+@transaction.atomic
+def application_outcomes_retry(*, principal: Principal, application_id: UUID | str) -> Application:
+    """Try again, now, what should have followed the approval and did not (the certificate
+    whose issuance failed), once the cause is fixed. Staff who may read the application (clerk,
+    reviewer or approver covering its region). Idempotent: what succeeded is kept, and with
+    nothing left to do (a double click) nothing happens."""
+    from govdesk.applications.outcomes import failed, pending
+
+    application = _locked(application_id)
+    _check_read(principal, application)
+    if principal.kind != "staff":
+        raise NotAllowed(_("Only staff may retry what follows an approval."))
+    if application.status not in OUTCOME_STATUSES:
+        raise StateConflict(
+            _("Only an approved application has outcomes to retry (status: %(s)s).")
+            % {"s": application.get_status_display()},
+            status=application.status,
+        )
+    retried = pending(application)
+    if not retried:
+        return application
+    results = application_outcomes_run(application_id=application.pk)
+    application.refresh_from_db()
+    _event(
+        application,
+        principal,
+        "retry",
+        application.status,
+        detail={"outcomes": retried, "failed": [n for n in retried if failed(results.get(n))]},
+    )
+    return application
 
 
 def request_fingerprint(body: Any) -> str:

@@ -3,9 +3,11 @@ issue the certificate a matter asks for; after 失业登记, the 就业创业证
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govdesk.applications import outcomes
 from govdesk.applications.models import Application
@@ -15,6 +17,7 @@ from govdesk.certificates.rendering import pdf_url, verify_url
 from govdesk.people.models import Licence, LicenceType
 
 UNEMPLOYMENT_REGISTRATION = "HRSS-001"
+logger = logging.getLogger(__name__)
 
 
 def issues_certificate(application: Application) -> bool:
@@ -22,7 +25,9 @@ def issues_certificate(application: Application) -> bool:
 
 
 def certificate_outcome(application: Application) -> dict[str, Any]:
-    """Issue; on failure keep a clear error in the outcome (nothing was issued)."""
+    """Issue; on failure keep a clear error in the outcome (nothing was issued, no number
+    used). A failed issuance is tried again by ``application_outcomes_run`` (or the retry
+    action, ``POST /api/v1/applications/{id}/outcomes/retry``) once the cause is fixed."""
     from govdesk.certificates.services import certificate_issue, issue_failed_record
 
     try:
@@ -30,6 +35,15 @@ def certificate_outcome(application: Application) -> dict[str, Any]:
     except NotIssuable as exc:
         issue_failed_record(application=application, error=exc)
         return {"error": exc.message, "code": exc.code}
+    except Exception as exc:  # a renderer or signer fault: said on the application, retriable
+        logger.exception("issuing the certificate of %s failed", application.number)
+        error = NotIssuable(
+            _("The certificate could not be issued (%(reason)s); nothing was issued. Try again.")
+            % {"reason": type(exc).__name__},
+            code="internal_error",
+        )
+        issue_failed_record(application=application, error=error)
+        return {"error": error.message, "code": error.code}
     return {
         "number": certificate.number,
         "verify_url": verify_url(certificate.token),

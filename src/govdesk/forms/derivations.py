@@ -26,6 +26,15 @@ def age_on(birth: str | None, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def anniversary(born: date, years: int) -> date:
+    """The day ``years`` after ``born``; someone born on 29 February reaches it on 28 February
+    of a common year (``date.replace`` would raise)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return born.replace(year=born.year + years, day=28)
+
+
 def months_between(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
@@ -79,8 +88,7 @@ def _subsidy_months(v: Values, today: date) -> int | None:
     if age is None or sex not in RETIREMENT_AGE or not birth or not start:
         return None
     if (sex == "F" and age >= 45) or (sex == "M" and age >= 55):
-        born = date.fromisoformat(birth)
-        retire = born.replace(year=born.year + RETIREMENT_AGE[sex])
+        retire = anniversary(date.fromisoformat(birth), RETIREMENT_AGE[sex])
         begin = date.fromisoformat(f"{start}-01")
         return max(0, min(60, months_between(begin, retire)))
     return 36

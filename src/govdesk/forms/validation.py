@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -10,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from govdesk.common.idnumbers import InvalidIdNumber, parse
 
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", re.ASCII)
+MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
 class FieldInvalid(ValueError):
@@ -24,10 +26,19 @@ def _choice_keys(choices: list[list[str]]) -> list[str]:
     return [str(c[0]) for c in choices]
 
 
+#: Types whose text is digits and separators: full-width forms (typed with a Chinese input
+#: method, ２０２６-１２) are folded to ASCII (NFKC) before they are checked and stored.
+NUMERIC_TYPES = frozenset(
+    {"date", "month", "integer", "money", "id_number", "phone", "bank_account"}
+)
+
+
 def clean_value(*, type: str, choices: list[list[str]], raw: Any) -> Any:
     """The normalised value, or ``FieldInvalid`` with a message for the person typing."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise FieldInvalid(_("This field cannot be empty."))
+    if type in NUMERIC_TYPES:  # a list or a dict fails each check below as its text would
+        raw = unicodedata.normalize("NFKC", str(raw))
     if type in {"string", "text"}:
         value = str(raw).strip()
         limit = 200 if type == "string" else 2000
@@ -60,9 +71,11 @@ def clean_value(*, type: str, choices: list[list[str]], raw: Any) -> Any:
         return match.group(0)
     if type in {"integer", "money"}:
         try:
-            number = int(str(raw).strip()) if type == "integer" else round(float(raw), 2)
+            number = int(raw.strip()) if type == "integer" else round(float(raw), 2)
         except ValueError as exc:
             raise FieldInvalid(_("Enter a number.")) from exc
+        if not math.isfinite(number):
+            raise FieldInvalid(_("Enter a number."))
         if number < 0:
             raise FieldInvalid(_("The number cannot be negative."))
         return number
@@ -87,7 +100,7 @@ def clean_value(*, type: str, choices: list[list[str]], raw: Any) -> Any:
         return value
     if type == "bank_account":
         value = re.sub(r"\s", "", str(raw))
-        if not value.isdigit() or not 12 <= len(value) <= 30:
+        if not (value.isascii() and value.isdigit()) or not 12 <= len(value) <= 30:
             raise FieldInvalid(_("Enter the account number: 12 to 30 digits."))
         return value
     raise FieldInvalid(_("This field cannot be typed."))

@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govdesk.accounts.identity import SignInError, demo_code, identity_provider
@@ -28,6 +27,7 @@ from govdesk.applications.errors import (
     StateConflict,
     VersionConflict,
 )
+from govdesk.applications.labels import event_label
 from govdesk.applications.models import EDITABLE_STATUSES, Application, Status
 from govdesk.catalog import selectors as catalog
 from govdesk.catalog import services as catalog_services
@@ -91,17 +91,6 @@ def _require_resident(request: HttpRequest) -> Person | HttpResponseRedirect:
 
 
 SOURCE_LABELS = dict(Source.choices)
-ACTION_LABELS = {
-    "create": gettext_noop("Started"),
-    "edit": gettext_noop("Changed"),
-    "submit": gettext_noop("Submitted"),
-    "resubmit": gettext_noop("Submitted again"),
-    "accept": gettext_noop("Accepted"),
-    "return": gettext_noop("Returned for correction"),
-    "approve": gettext_noop("Approved"),
-    "refuse": gettext_noop("Refused"),
-    "complete": gettext_noop("Completed"),
-}
 
 
 def _source_badge(field: dict[str, Any]) -> str:
@@ -213,7 +202,7 @@ def _timeline(detail: dict[str, Any]) -> list[dict[str, Any]]:
     roles = dict(Role.choices)
     return [
         {
-            "action": _(ACTION_LABELS.get(e["action"], e["action"])),
+            "action": event_label(e["action"]),
             "who": _("You") if e["role"] == RESIDENT else roles.get(e["role"], e["role"]),
             "at": datetime.fromisoformat(e["at"]) if isinstance(e["at"], str) else e["at"],
             "comment": e["comment"],

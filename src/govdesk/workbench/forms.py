@@ -20,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from govdesk.applications.labels import event_label
 from govdesk.common.idnumbers import mask, mask_phone
 from govdesk.common.roles import Role
 from govdesk.forms.derivations import RULES
@@ -56,18 +57,6 @@ ACTION_LABELS: dict[str, Promise] = {
     "approve": gettext_lazy("Approve"),
     "refuse": gettext_lazy("Refuse"),
     "complete": gettext_lazy("Complete"),
-}
-#: What the timeline calls each event.
-EVENT_LABELS: dict[str, Promise] = {
-    "create": gettext_lazy("Started"),
-    "edit": gettext_lazy("Edited"),
-    "submit": gettext_lazy("Submitted"),
-    "resubmit": gettext_lazy("Resubmitted"),
-    "accept": gettext_lazy("Accepted"),
-    "return": gettext_lazy("Returned for correction"),
-    "approve": gettext_lazy("Approved"),
-    "refuse": gettext_lazy("Refused"),
-    "complete": gettext_lazy("Completed"),
 }
 #: Actions that need a reason in the comment box.
 NEEDS_REASON = frozenset({"return", "refuse"})
@@ -441,7 +430,7 @@ def step_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
 def timeline(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {
-            "action": str(EVENT_LABELS.get(e["action"], e["action"])),
+            "action": event_label(e["action"]),
             "actor": e["actor"],
             "role": role_label(e["role"]),
             "at": local_time(e["at"]),
