@@ -111,3 +111,11 @@ def test_http_adapter_speaks_the_same_protocol(registry_server: str) -> None:
             assert found[subject][element].value == item.value
             assert found[subject][element].source == item.source
             assert found[subject][element].as_of == item.as_of
+
+
+def test_members_listed_head_first(world: Any) -> None:
+    found = LocalRegistry().lookup(subjects=[LI, WANG], elements=["household.members"])
+    for subject, head in ((LI, "张伟"), (WANG, "王建国")):
+        members = found[subject]["household.members"].value
+        assert members[0]["name"] == head and members[0]["relation"] == "head"
+        assert [m["relation"] for m in members[1:]].count("head") == 0

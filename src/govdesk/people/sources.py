@@ -244,6 +244,9 @@ class LocalRegistry:
             )
             for household_id, *member in cursor.fetchall():
                 members[household_id].append(_Member(*member))
+            # As the household register lists them: the head first, then in registration order.
+            for found in members.values():
+                found.sort(key=lambda m: m.relation != "head")
         for row in rows:
             if row.household_id is None or row.household_updated_at is None:
                 continue
