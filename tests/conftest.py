@@ -38,6 +38,26 @@ def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_region_cache() -> None:
+    """Each test starts with an empty region cache (a rolled-back test may have filled it)."""
+    from govdesk.organisations.selectors import region_cache_clear
+
+    region_cache_clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On PostgreSQL, let the suite empty its own audit trail between transactional tests
+    (the database refuses TRUNCATE of it otherwise; see audit migration 0003)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c govdesk.audit_truncate=allow".strip()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     """Load the catalogue, the demo city, its staff and the personas once per test session."""

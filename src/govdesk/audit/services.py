@@ -106,12 +106,24 @@ def audit_record(
         # Round-trip the detail through JSON so the hash covers what the database will hold.
         event.detail = json.loads(json.dumps(event.detail, ensure_ascii=False, default=str))
         event.hash = compute_hash(head_hash, _row_values(event))
-        rawsql.insert(event)
+        insert, values = rawsql.insert_statement(event)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
-                [event.seq, event.hash],
-            )
+            if connection.vendor == "postgresql":
+                # One round trip: append the row and move the head in the same statement.
+                cursor.execute(
+                    f"WITH appended AS ({insert}) UPDATE {head_table} SET seq = %s, "  # noqa: S608
+                    f"hash = %s FROM appended WHERE {head_table}.id = 1 RETURNING appended.id",
+                    [*values, event.seq, event.hash],
+                )
+                row = cursor.fetchone()
+            else:
+                cursor.execute(insert, values)
+                row = cursor.fetchone()
+                cursor.execute(
+                    f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+                    [event.seq, event.hash],
+                )
+        rawsql.inserted(event, row[0] if row else None)
     return event
 
 

@@ -20,8 +20,13 @@ M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
 
 
-def table(model: type[Model]) -> str:
+@lru_cache(maxsize=128)
+def _table(model: type[Model], vendor: str) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def table(model: type[Model]) -> str:
+    return _table(model, connection.vendor)
 
 
 def placeholders(values: Sequence[Any]) -> str:
@@ -29,14 +34,26 @@ def placeholders(values: Sequence[Any]) -> str:
     return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
-def _fields(model: type[Model]) -> list[Field[Any, Any]]:
-    return list(model._meta.concrete_fields)
+@lru_cache(maxsize=128)
+def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    return tuple(model._meta.concrete_fields)
+
+
+@lru_cache(maxsize=128)
+def _attnames(model: type[Model]) -> tuple[list[str], int]:
+    fields = _fields(model)
+    return [f.attname for f in fields], next(i for i, f in enumerate(fields) if f.primary_key)
+
+
+@lru_cache(maxsize=128)
+def _columns(model: type[Model], alias: str, vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in _fields(model))
 
 
 def columns(model: type[Model], alias: str) -> str:
     """The model's concrete columns, qualified by ``alias``, in ``from_row`` order."""
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in _fields(model))
+    return _columns(model, alias, connection.vendor)
 
 
 def width(model: type[Model]) -> int:
@@ -57,8 +74,7 @@ def _converters(model: type[Model], vendor: str) -> list[tuple[Any, list[Convert
 def from_row(model: type[M], values: Sequence[Any]) -> M | None:
     """A model instance from ``values`` selected with ``columns(model, …)``; None when the
     primary key is NULL (the far side of a LEFT JOIN that found nothing)."""
-    fields = _fields(model)
-    pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
+    attnames, pk_index = _attnames(model)
     if values[pk_index] is None:
         return None
     converted = []
@@ -66,32 +82,41 @@ def from_row(model: type[M], values: Sequence[Any]) -> M | None:
         for convert in converters:
             value = convert(value, col, connection)
         converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(model: type[Model], vendor: str) -> str:
+    quote = connection.ops.quote_name
+    fields = [f for f in _fields(model) if not f.primary_key]
+    pk = model._meta.pk
+    assert pk is not None
+    return (
+        f"INSERT INTO {table(model)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {placeholders(fields)} RETURNING {quote(str(pk.column))}"
+    )
+
+
+def insert_statement(instance: Model) -> tuple[str, list[Any]]:
+    """``INSERT … RETURNING <pk>`` for one row, and its parameters prepared by the model's
+    own fields (JSON, datetimes …)."""
+    model = type(instance)
+    fields = [f for f in _fields(model) if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    return _insert_sql(model, connection.vendor), values
+
+
+def inserted(instance: Model, pk: Any) -> None:
+    """Mark ``instance`` as stored with this primary key."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 def insert(instance: Model) -> None:
-    """INSERT one row with the model's own value preparation; sets nothing back on the
-    instance but its primary key when the database returns it."""
-    model = type(instance)
-    fields = [f for f in _fields(model) if not f.primary_key]
-    quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    pk = model._meta.pk
-    assert pk is not None
-    returning = connection.features.can_return_columns_from_insert
-    sql = (
-        f"INSERT INTO {table(model)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
-        f"VALUES {placeholders(values)}"
-        + (f" RETURNING {quote(str(pk.column))}" if returning else "")
-    )
+    """INSERT one row with the model's own value preparation; sets its primary key."""
+    sql, values = insert_statement(instance)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        if returning:
-            row = cursor.fetchone()
-            instance.pk = row[0] if row else None
-        else:
-            instance.pk = connection.ops.last_insert_id(
-                cursor, model._meta.db_table, str(pk.column)
-            )
-    instance._state.adding = False
-    instance._state.db = connection.alias
+        row = cursor.fetchone()
+    inserted(instance, row[0] if row else None)

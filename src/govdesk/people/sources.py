@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
+from govdesk.common import rawsql
 from govdesk.organisations.models import Region
 from govdesk.people.models import (
     Address,
@@ -108,17 +109,40 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _date(value: Any) -> Any:
+    """A date column read through a compound SELECT: SQLite may hand back its text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError(f"not a timestamp: {value!r}")
+        return parsed
+    return value  # type: ignore[no-any-return]
+
+
 def _json(value: Any) -> Any:
     """JSON columns come back as text from a plain cursor (both backends, as Django sets up)."""
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _in(values: Sequence[Any]) -> str:
-    return "(" + ", ".join(["%s"] * len(values)) + ")"
+    return _marks(len(values))
 
 
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+@lru_cache(maxsize=256)
+def _marks(count: int) -> str:
+    return "(" + ", ".join(["%s"] * count) + ")"
+
+
+_table = rawsql.table
+
+
+@lru_cache(maxsize=4)
+def _person_columns(vendor: str) -> str:
+    return ", ".join(f"p.{connection.ops.quote_name(c)}" for c in PERSON_FIELDS.values())
 
 
 @dataclass
@@ -176,18 +200,16 @@ class LocalRegistry:
             if wanted & HOUSEHOLD_ELEMENTS:
                 members = self._households(cursor, rows, wanted, result)
             licence_types = {e[len(LICENCE_PREFIX) :] for e in wanted if e in KNOWN_LICENCES}
-            if licence_types or wanted & BANK_ELEMENTS:
-                self._licences(cursor, by_pk, licence_types, wanted, result)
-            if wanted & self.EMPLOYMENT_NEEDED:
-                self._employment(cursor, by_pk, wanted, result, members)
             other = wanted - set(PERSON_FIELDS) - HOUSEHOLD_ELEMENTS - EMPLOYMENT_ELEMENTS
             other -= BANK_ELEMENTS | KNOWN_LICENCES
-            if other and by_pk:
-                self._facts(cursor, by_pk, sorted(other), result)
+            if by_pk:
+                self._licences_employment_facts(
+                    cursor, by_pk, licence_types, sorted(other), wanted, result, members
+                )
         return result
 
     def _people(self, cursor: CursorWrapper, subjects: list[str]) -> list[_Row]:
-        columns = ", ".join(f"p.{connection.ops.quote_name(c)}" for c in self._PERSON_COLUMNS)
+        columns = _person_columns(connection.vendor)
         cursor.execute(
             # Only table names and placeholder lists are interpolated; values are parameters.
             f"SELECT p.id, p.updated_at, m.household_id, m.relation, h.number, h.updated_at, "  # noqa: S608
@@ -277,87 +299,116 @@ class LocalRegistry:
                     values[element] = SourcedValue(value, Source.POPULATION, stamp)
         return members
 
-    def _licences(
+    def _licences_employment_facts(
         self,
         cursor: CursorWrapper,
         by_pk: dict[int, _Row],
-        types: set[str],
-        wanted: set[str],
-        result: Lookup,
-    ) -> None:
-        want_bank = bool(wanted & BANK_ELEMENTS)
-        query_types = sorted(
-            types | ({LicenceType.SOCIAL_SECURITY_CARD.value} if want_bank else set())
-        )
-        if not by_pk or not query_types:
-            return
-        people = sorted(by_pk)
-        cursor.execute(
-            # Only table names and placeholder lists are interpolated; values are parameters.
-            f"SELECT person_id, type, number, issuer, issued_on, valid_until, data, updated_at "  # noqa: S608
-            f"FROM {_table(Licence)} WHERE person_id IN {_in(people)} "
-            f"AND type IN {_in(query_types)} AND revoked = %s "
-            f"AND (valid_until IS NULL OR valid_until >= %s) ORDER BY issued_on, id",
-            [*people, *query_types, False, date.today()],
-        )
-        for (
-            person_id,
-            kind,
-            number,
-            issuer,
-            issued_on,
-            valid_until,
-            data,
-            updated,
-        ) in cursor.fetchall():
-            values = result[by_pk[person_id].id_number]
-            data = _json(data)
-            stamp = _aware(updated)
-            if kind in types:
-                values[LICENCE_PREFIX + kind] = SourcedValue(
-                    {
-                        "number": number,
-                        "issuer": issuer,
-                        "issued_on": issued_on.isoformat(),
-                        "valid_until": _json_value(valid_until),
-                        "data": data,
-                    },
-                    Source.LICENCE_LIBRARY,
-                    stamp,
-                )
-            if want_bank and kind == LicenceType.SOCIAL_SECURITY_CARD:
-                for element, key in (("bank.account", "bank_account"), ("bank.name", "bank")):
-                    if element in wanted and data.get(key):
-                        values[element] = SourcedValue(data[key], Source.SOCIAL_SECURITY, stamp)
-
-    def _employment(
-        self,
-        cursor: CursorWrapper,
-        by_pk: dict[int, _Row],
+        licence_types: set[str],
+        fact_elements: list[str],
         wanted: set[str],
         result: Lookup,
         members: dict[int, list[_Member]],
     ) -> None:
-        """Employment elements of the subjects, and (one query for both) the employment status
-        of their household members."""
-        member_ids = (
-            {m.pk for found in members.values() for m in found}
-            if MEMBERS_EMPLOYMENT in wanted
-            else set()
+        """E-licences, employment spells (of the subjects and, when asked, their household
+        members) and other registry facts, in one round trip: a UNION ALL of three SELECTs
+        with one row shape (kind, person, three texts, two dates, JSON, time, id)."""
+        want_bank = bool(wanted & BANK_ELEMENTS)
+        query_types = sorted(
+            licence_types | ({LicenceType.SOCIAL_SECURITY_CARD.value} if want_bank else set())
         )
-        people = sorted(set(by_pk) | member_ids)
-        records: dict[int, list[_Spell]] = defaultdict(list)
-        if people:
-            cursor.execute(
-                # Only table names and placeholder lists are interpolated; values are parameters.
-                f"SELECT person_id, employer, employer_credit_code, start_date, end_date, "  # noqa: S608
-                f"end_reason, updated_at FROM {_table(EmploymentRecord)} "
-                f"WHERE person_id IN {_in(people)} ORDER BY person_id, start_date, id",
-                people,
+        people = sorted(by_pk)
+        today = date.today()
+        branches: list[str] = []
+        params: list[Any] = []
+        # Only table names and placeholder lists are interpolated; values are parameters.
+        # The licence branch comes first when present: SQLite takes the column types (dates)
+        # from the first SELECT of a compound one.
+        if query_types:
+            branches.append(
+                "SELECT 'L', person_id, type, number, issuer, issued_on, valid_until, data, "  # noqa: S608
+                f"updated_at, id FROM {_table(Licence)} WHERE person_id IN {_in(people)} "
+                f"AND type IN {_in(query_types)} AND revoked = %s "
+                "AND (valid_until IS NULL OR valid_until >= %s)"
             )
-            for person_id, *spell in cursor.fetchall():
-                spell[-1] = _aware(spell[-1])
-                records[person_id].append(_Spell(*spell))
+            params += [*people, *query_types, False, today]
+        employment_people: list[int] = []
+        if wanted & self.EMPLOYMENT_NEEDED:
+            member_ids = (
+                {m.pk for found in members.values() for m in found}
+                if MEMBERS_EMPLOYMENT in wanted
+                else set()
+            )
+            employment_people = sorted(set(by_pk) | member_ids)
+            branches.append(
+                "SELECT 'E', person_id, employer, employer_credit_code, end_reason, start_date, "  # noqa: S608
+                f"end_date, NULL, updated_at, id FROM {_table(EmploymentRecord)} "
+                f"WHERE person_id IN {_in(employment_people)}"
+            )
+            params += employment_people
+        if fact_elements:
+            branches.append(
+                "SELECT 'F', person_id, element, source, NULL, NULL, NULL, value, updated_at, id "  # noqa: S608
+                f"FROM {_table(RegistryFact)} WHERE person_id IN {_in(people)} "
+                f"AND element IN {_in(fact_elements)} "
+                "AND (valid_until IS NULL OR valid_until >= %s)"
+            )
+            params += [*people, *fact_elements, today]
+        rows: list[tuple[Any, ...]] = []
+        if branches:
+            cursor.execute(" UNION ALL ".join(branches) + " ORDER BY 1, 2, 6, 10", params)
+            rows = cursor.fetchall()
+        spells: dict[int, list[_Spell]] = defaultdict(list)
+        for kind, person_id, t1, t2, t3, d1, d2, data, updated, _id in rows:
+            stamp = _aware(_timestamp(updated))
+            if kind == "L":
+                self._licence(
+                    result[by_pk[person_id].id_number],
+                    t1,
+                    {
+                        "number": t2,
+                        "issuer": t3,
+                        "issued_on": _date(d1).isoformat(),
+                        "valid_until": _json_value(_date(d2)),
+                        "data": _json(data),
+                    },
+                    stamp,
+                    licence_types,
+                    wanted,
+                )
+            elif kind == "E":
+                spells[person_id].append(_Spell(t1, t2, _date(d1), _date(d2), t3, stamp))
+            else:
+                result[by_pk[person_id].id_number][t1] = SourcedValue(_json(data), t2, stamp)
+        if employment_people:
+            self._employment(by_pk, wanted, result, members, spells)
+
+    @staticmethod
+    def _licence(
+        values: dict[str, SourcedValue],
+        kind: str,
+        licence: dict[str, Any],
+        stamp: datetime,
+        types: set[str],
+        wanted: set[str],
+    ) -> None:
+        if kind in types:
+            values[LICENCE_PREFIX + kind] = SourcedValue(licence, Source.LICENCE_LIBRARY, stamp)
+        if kind == LicenceType.SOCIAL_SECURITY_CARD:
+            data = licence["data"]
+            for element, key in (("bank.account", "bank_account"), ("bank.name", "bank")):
+                if element in wanted and data.get(key):
+                    values[element] = SourcedValue(data[key], Source.SOCIAL_SECURITY, stamp)
+
+    def _employment(
+        self,
+        by_pk: dict[int, _Row],
+        wanted: set[str],
+        result: Lookup,
+        members: dict[int, list[_Member]],
+        records: dict[int, list[_Spell]],
+    ) -> None:
+        """Employment elements of the subjects, and the employment status of their household
+        members, from their spells in start order."""
         if MEMBERS_EMPLOYMENT in wanted:
             for row in by_pk.values():
                 if row.household_id is None or row.household_id not in members:
@@ -405,22 +456,6 @@ class LocalRegistry:
             for element, value in found.items():
                 if element in wanted and value not in (None, ""):
                     values[element] = SourcedValue(value, Source.SOCIAL_SECURITY, stamp)
-
-    def _facts(
-        self, cursor: CursorWrapper, by_pk: dict[int, _Row], elements: list[str], result: Lookup
-    ) -> None:
-        people = sorted(by_pk)
-        cursor.execute(
-            # Only table names and placeholder lists are interpolated; values are parameters.
-            f"SELECT person_id, element, value, source, updated_at FROM {_table(RegistryFact)} "  # noqa: S608
-            f"WHERE person_id IN {_in(people)} AND element IN {_in(elements)} "
-            f"AND (valid_until IS NULL OR valid_until >= %s)",
-            [*people, *elements, date.today()],
-        )
-        for person_id, element, value, source, updated in cursor.fetchall():
-            result[by_pk[person_id].id_number][element] = SourcedValue(
-                _json(value), source, _aware(updated)
-            )
 
 
 @dataclass(frozen=True)
