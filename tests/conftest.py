@@ -46,6 +46,16 @@ def _fresh_region_cache() -> None:
     region_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _tokens_checked_every_time(settings: Any) -> None:
+    """Tests revoke tokens and deactivate users and expect the next request to see it; the
+    process-level token cache has its own test (test_accounts.py)."""
+    from govdesk.accounts.services import token_cache_clear
+
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    token_cache_clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """On PostgreSQL, let the suite empty its own audit trail between transactional tests

@@ -71,3 +71,32 @@ def test_resident_token_command(world: Any) -> None:
 def test_token_command_errors(world: Any, args: list[str]) -> None:
     with pytest.raises(CommandError):
         call_command("token", "create", *args, stdout=StringIO())
+
+
+def test_a_checked_token_is_reused_briefly_then_checked_again(
+    world: Any, settings: Any, django_assert_num_queries: Any
+) -> None:
+    from django.utils import timezone
+
+    from govdesk.accounts.services import token_cache_clear, token_create
+
+    settings.API_TOKEN_CACHE_SECONDS = 5
+    token_cache_clear()
+    token = token_create(user=User.objects.get(username="clerk.chunlei"))
+    first = token_lookup(token=token)
+    assert first is not None and first.user is not None
+    assert first.user.jurisdiction is not None and first.user.jurisdiction.name == "春雷社区"
+    with django_assert_num_queries(0):
+        assert token_lookup(token=token) is first
+    # Revoked: this process may still accept it for at most API_TOKEN_CACHE_SECONDS …
+    ApiToken.objects.filter(pk=first.pk).update(revoked_at=timezone.now())
+    assert token_lookup(token=token) is first
+    # … and once that time is over (simulated by emptying the cache), refuses it.
+    token_cache_clear()
+    assert token_lookup(token=token) is None
+    # With the cache off, every request checks.
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    other = token_create(user=User.objects.get(username="clerk.chunlei"))
+    assert token_lookup(token=other) is not None
+    ApiToken.objects.filter(digest__isnull=False).update(revoked_at=timezone.now())
+    assert token_lookup(token=other) is None

@@ -183,6 +183,12 @@ LOGIN_LOCKOUT_MINUTES = env_int(
     "GOVDESK_LOGIN_LOCKOUT_MINUTES", 15, "Minutes a locked staff account stays locked."
 )
 API_TOKEN_DAYS = env_int("GOVDESK_API_TOKEN_DAYS", 30, "Days an API bearer token stays valid.")
+API_TOKEN_CACHE_SECONDS = env_int(
+    "GOVDESK_API_TOKEN_CACHE_SECONDS",
+    5,
+    "Seconds a server process may reuse a bearer token it has checked, so that revoking a "
+    "token or deactivating its user takes effect within this time; 0 checks every request.",
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]

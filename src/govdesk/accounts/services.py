@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -125,11 +126,38 @@ def token_create(
     return token
 
 
+#: Tokens this process checked recently: digest → (monotonic deadline, the token).
+_CHECKED: dict[str, tuple[float, ApiToken]] = {}
+_CHECKED_MAX = 10_000
+
+
+def token_cache_clear() -> None:
+    _CHECKED.clear()
+
+
 def token_lookup(*, token: str) -> ApiToken | None:
     """The live token behind a bearer string, with its user (and jurisdiction) or resident,
-    or None. Every API request starts here: one hand-written query (see common.rawsql)."""
+    or None. Every API request starts here: one hand-written query (see common.rawsql), whose
+    answer a process reuses for ``API_TOKEN_CACHE_SECONDS`` (never past the token's expiry)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    digest = _digest(token)
+    ttl = settings.API_TOKEN_CACHE_SECONDS
+    now = time.monotonic()
+    if ttl > 0:
+        cached = _CHECKED.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+    found = _token_fetch(digest)
+    if found is not None and ttl > 0:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        left = (found.expires_at - timezone.now()).total_seconds()
+        _CHECKED[digest] = (now + min(float(ttl), left), found)
+    return found
+
+
+def _token_fetch(digest: str) -> ApiToken | None:
     models: tuple[type[Model], ...] = (ApiToken, User, Region, Person)
     sql = (
         f"SELECT {rawsql.columns(ApiToken, 't')}, {rawsql.columns(User, 'u')}, "  # noqa: S608
@@ -142,7 +170,7 @@ def token_lookup(*, token: str) -> ApiToken | None:
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_digest(token), now])
+        cursor.execute(sql, [digest, now])
         row = cursor.fetchone()
     if row is None:
         return None

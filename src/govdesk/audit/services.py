@@ -16,8 +16,9 @@ from govdesk.audit.models import AuditEvent, ChainHead, Result
 from govdesk.common import rawsql
 
 GENESIS = "0" * 64
+# What a row's keyed MAC covers. Its place in the chain (sequence, previous hash) is covered
+# by the chain hash, which the database computes: SHA-256(previous hash ‖ MAC).
 HASHED_FIELDS = (
-    "seq",
     "at",
     "actor",
     "actor_role",
@@ -51,9 +52,15 @@ def _row_values(event: AuditEvent) -> dict[str, Any]:
     return values
 
 
-def compute_hash(prev_hash: str, values: dict[str, Any]) -> str:
+def row_mac(values: dict[str, Any]) -> str:
+    """HMAC-SHA256 of a row's content under the audit key (the key never leaves this process)."""
     key = settings.AUDIT_KEY.encode()
-    return hmac.new(key, prev_hash.encode() + _canonical(values), hashlib.sha256).hexdigest()
+    return hmac.new(key, _canonical(values), hashlib.sha256).hexdigest()
+
+
+def chain_hash(prev_hash: str, mac: str) -> str:
+    """The row's place in the chain. PostgreSQL computes the same in govdesk_audit_append."""
+    return hashlib.sha256((prev_hash + mac).encode()).hexdigest()
 
 
 def subject_ref(id_number: str) -> str:
@@ -74,56 +81,61 @@ def audit_record(
     purpose: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one row to the trail. The chain head is locked so that rows chain in order."""
-    head_table = rawsql.table(ChainHead)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with transaction.atomic():
-        # The head row is created by the migration; locking it serialises writers. Plain SQL:
-        # this runs on every read of personal data (see common.rawsql).
+    """Append one row to the trail, chained after the last one.
+
+    On PostgreSQL one statement (``govdesk_audit_append``) locks the chain head, chains,
+    inserts and moves the head, so that the head is locked for microseconds, not for round
+    trips. Elsewhere the same happens in a transaction here."""
+    event = AuditEvent(
+        at=datetime.now(UTC),
+        actor=actor.name[:150],
+        actor_role=actor.role[:32],
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_label=subject_label[:100],
+        ip=actor.ip[:64],
+        purpose=purpose[:200],
+        result=str(result),
+        # Round-trip the detail through JSON so the MAC covers what the database will hold.
+        detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
+    )
+    mac = row_mac(_row_values(event))
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")  # noqa: S608
+            cursor.execute(
+                "SELECT new_id, new_seq, new_hash FROM govdesk_audit_append("
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
+                [
+                    event.at,
+                    event.actor,
+                    event.actor_role,
+                    event.action,
+                    event.subject_type,
+                    event.subject_id,
+                    event.subject_label,
+                    event.ip,
+                    event.purpose,
+                    event.result,
+                    json.dumps(event.detail, ensure_ascii=False),
+                    mac,
+                ],
+            )
             row = cursor.fetchone()
-        if row is None:  # only on an empty database (a fresh test database, say)
+        assert row is not None
+        event.seq, event.hash = int(row[1]), str(row[2])
+        rawsql.inserted(event, row[0])
+        return event
+    with transaction.atomic():
+        head = next(iter(ChainHead.objects.select_for_update().filter(pk=1)), None)
+        if head is None:  # only on an empty database (a fresh test database, say)
             ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
             head = ChainHead.objects.select_for_update().get(pk=1)
-            row = (head.seq, head.hash)
-        head_seq, head_hash = int(row[0]), str(row[1])
-        event = AuditEvent(
-            seq=head_seq + 1,
-            at=datetime.now(UTC),
-            actor=actor.name[:150],
-            actor_role=actor.role[:32],
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            subject_label=subject_label[:100],
-            ip=actor.ip[:64],
-            purpose=purpose[:200],
-            result=str(result),
-            detail=detail or {},
-            prev_hash=head_hash,
-        )
-        # Round-trip the detail through JSON so the hash covers what the database will hold.
-        event.detail = json.loads(json.dumps(event.detail, ensure_ascii=False, default=str))
-        event.hash = compute_hash(head_hash, _row_values(event))
-        insert, values = rawsql.insert_statement(event)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # One round trip: append the row and move the head in the same statement.
-                cursor.execute(
-                    f"WITH appended AS ({insert}) UPDATE {head_table} SET seq = %s, "  # noqa: S608
-                    f"hash = %s FROM appended WHERE {head_table}.id = 1 RETURNING appended.id",
-                    [*values, event.seq, event.hash],
-                )
-                row = cursor.fetchone()
-            else:
-                cursor.execute(insert, values)
-                row = cursor.fetchone()
-                cursor.execute(
-                    f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
-                    [event.seq, event.hash],
-                )
-        rawsql.inserted(event, row[0] if row else None)
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
+        event.hash = chain_hash(head.hash, mac)
+        rawsql.insert(event)
+        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
     return event
 
 
@@ -161,7 +173,8 @@ def audit_verify(*, batch_size: int = 5000) -> VerifyResult:
                 f"row id {event.pk} (sequence {event.seq}) does not follow the row before it: "
                 "rows were reordered, deleted or altered",
             )
-        if not hmac.compare_digest(event.hash, compute_hash(prev_hash, _row_values(event))):
+        expected_hash = chain_hash(prev_hash, row_mac(_row_values(event)))
+        if not hmac.compare_digest(event.hash, expected_hash):
             return VerifyResult(
                 False,
                 rows,
