@@ -482,3 +482,13 @@ def test_print_form_link_gives_a_pdf(clerk: Client, other_clerk: Client) -> None
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert other_clerk.get(f"/staff/applications/{steps[0].pk}/form.pdf").status_code == 404
+
+
+def test_matter_names_follow_the_language(clerk: Client) -> None:
+    url = start_bundle(clerk)
+    assert "Unemployment registration" in text(clerk.get(url))
+    clerk.cookies["django_language"] = "zh-hant"
+    page = text(clerk.get(url, headers={"Accept-Language": "zh-hant"}))
+    assert "失業登記" in page and "失业登记" not in page
+    person = text(clerk.get(f"/staff/people/{LI}/", headers={"Accept-Language": "zh-hant"}))
+    assert "失業登記" in person

@@ -15,11 +15,12 @@ from govdesk.applications.errors import NotFound
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import OPEN_STATUSES, Application, Status
 from govdesk.audit.services import audit_record, subject_ref
+from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle
 from govdesk.common.idnumbers import mask, mask_phone
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
-from govdesk.forms.models import FormDefinition
+from govdesk.forms.models import DataElement, FormDefinition
 from govdesk.forms.prefill import Resolved, prefill
 from govdesk.forms.schema import FormSpec, form_for
 from govdesk.people.sources import registry
@@ -131,12 +132,23 @@ def application_detail(
         )
     sections = {spec.key: spec.section for spec in form.fields}
     certificate = application.outcome.get("certificate")
+    lang = language()
+    labels: dict[str, str] = (
+        dict(
+            DataElement.objects.filter(key__in=list(fields), label_en__gt="").values_list(
+                "key", "label_en"
+            )
+        )
+        if lang == "en"
+        else {}
+    )
     return {
         "id": str(application.id),
         "number": application.number,
         "matter": {
             "code": application.matter.code,
             "name": application.matter.name,
+            "name_en": application.matter.en.get("name", ""),
             "department": application.matter.department.short_name,
             "decided_at": application.matter.decided_at,
         },
@@ -172,7 +184,7 @@ def application_detail(
         "fields": [
             {
                 "key": r.key,
-                "label": r.label,
+                "label": labels.get(r.key) or text(r.label, lang=lang),
                 "type": r.type,
                 "choices": r.choices,
                 "section": sections.get(r.key, ""),
