@@ -642,3 +642,43 @@ def _assert_random_tokens(tokens: list[str]) -> None:
         bits = sum(len(r) * 8 for r in raw)
         ones = sum(bin(byte).count("1") for r in raw for byte in r)
         assert 0.45 < ones / bits < 0.55, (ones, bits)
+
+
+def _staff_client(username: str) -> Client:
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_the_workbench_shows_a_failed_issuance_and_retries_it(
+    api: Any, clerk: str, staff_token: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    chunlei = Region.objects.get(code=CHUNLEI)
+    number = make("320205", date(1961, 2, 2), 993)
+    person = person_upsert(id_number=number, name="李\ue000")
+    household_upsert(
+        number="320205005001997",
+        address="无锡市锡山区云林街道春雷苑9幢9单元907室",
+        region=chunlei,
+        members=[(person, "head", date(2000, 1, 1))],
+    )
+    detail = _apply(
+        api, clerk, staff_token("reviewer.yunlin"), django_capture_on_commit_callbacks, number
+    )
+    page_url = f"/staff/applications/{detail['id']}/"
+    window = _staff_client("clerk.chunlei")
+    page = window.get(page_url).content.decode()
+    assert "The certificate was not issued." in page and "/retry/" in page
+
+    person_upsert(id_number=number, name="李建华")  # the registry's name corrected
+    response = window.post(f"{page_url}retry/")
+    assert response.status_code == 302, response.content
+    issued = Certificate.objects.get(holder=person)
+    page = window.get(page_url).content.decode()
+    assert issued.number in page and "The certificate was not issued." not in page
+    pdf = window.get(f"/staff/certificates/{issued.number}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # Another community's clerk can neither retry nor open it.
+    other = _staff_client("clerk.dongting")
+    assert other.post(f"{page_url}retry/").status_code == 404
+    assert other.get(f"/staff/certificates/{issued.number}.pdf").status_code in {403, 404}

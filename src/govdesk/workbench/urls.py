@@ -41,6 +41,12 @@ urlpatterns = [
         views.application_act,
         name="application_act",
     ),
+    path("certificates/<str:number>.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path(
+        "applications/<uuid:application_id>/retry/",
+        views.application_retry,
+        name="application_retry",
+    ),
     path(
         "applications/<uuid:application_id>/form.pdf",
         views.application_pdf,

@@ -595,6 +595,36 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
 
 @require_GET
 @staff_view
+def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """The signed certificate as issued (access checked and audited by the certificates app)."""
+    from govdesk.certificates import selectors as certificates
+
+    certificate, pdf = certificates.certificate_pdf(principal=principal_of(request), number=number)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@staff_view
+def application_retry(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """Try again what should have followed the approval (a certificate whose issuance failed)."""
+    principal = principal_of(request)
+    try:
+        services.application_outcomes_retry(principal=principal, application_id=application_id)
+    except ApplicationError as exc:
+        scope = _application_scope(principal, application_id)
+        context = _application_context(
+            request, principal, scope, problem=exc.message, problem_status=exc.status
+        )
+        return render(request, "workbench/application.html", context, status=exc.status)
+    messages.success(request, _("Tried again. The result is shown below."))
+    return redirect("workbench:application", application_id=application_id)
+
+
+@require_GET
+@staff_view
 def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
     principal = principal_of(request)
     found = selectors.get_application(principal=principal, application_id=application_id)
