@@ -120,3 +120,30 @@ def test_forbidden_items_name_their_department(client: Client, db: None, world: 
     body = client.get("/api/v1/matters", {"q": "亲属关系证明", "limit": "3"}).json()
     forbidden = next(r for r in body["results"] if r["kind"] == "forbidden")
     assert forbidden["department"] and forbidden["department"].isascii() is False
+
+
+def test_categories_in_english(client: Client, db: None, world: Any) -> None:
+    guide = client.get("/api/v1/matters/HRSS-001", headers={"Accept-Language": "en"}).json()
+    assert guide["category"] == "Employment and starting a business"
+    chinese = client.get("/api/v1/matters/HRSS-001").json()
+    assert chinese["category"] == "就业创业"
+    hant = client.get("/api/v1/matters/HRSS-001", headers={"Accept-Language": "zh-hant"}).json()
+    assert hant["category"] == "就業創業"
+
+
+def test_every_category_has_an_english_name() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    import govdesk.catalog
+
+    data = Path(govdesk.catalog.__file__).resolve().parent / "data"
+    named = set((yaml.safe_load((data / "aliases.yaml").read_text()) or {}).get("categories", {}))
+    used = {
+        str(row.get("category"))
+        for path in (data / "matters").glob("*.yaml")
+        for row in (yaml.safe_load(path.read_text()) or {}).get("matters") or []
+        if row.get("category")
+    }
+    assert used and used <= named, sorted(used - named)

@@ -80,7 +80,7 @@ def matter_guide(matter: Matter) -> dict[str, Any]:
         "kind": "certificate" if hasattr(matter, "certificate_type") else "matter",
         "level": matter.level,
         "decided_at": matter.decided_at,
-        "category": text(matter.category, lang=lang),
+        "category": text(matter.category, matter.en, "category", lang),
         "life_events": [
             text(e.name, {"name": e.name_en}, "name", lang) for e in matter.life_events.all()
         ],

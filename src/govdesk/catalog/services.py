@@ -192,6 +192,8 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
     SynonymGroup.objects.bulk_create(groups)
     report.synonyms = len(groups)
 
+    categories_en = {str(k): str(v) for k, v in (aliases_file.get("categories") or {}).items()}
+
     matters: dict[str, Matter] = {}
     seen_codes: set[str] = set()
     home = HomeConfig()
@@ -208,7 +210,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
                 continue
             seen_codes.add(code)
             try:
-                matter = _matter_upsert(row, owner, version)
+                matter = _matter_upsert(row, owner, version, categories_en)
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(f"{path.name}: matter {code or '?'}: {exc!r}")
                 continue
@@ -258,6 +260,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
             },
             community,
             version,
+            categories_en,
         )
         _materials(matter, row.get("materials") or [])
         matter.life_events.set(_life_events(row.get("life_events") or ["开具证明"], events))
@@ -358,8 +361,16 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
     return report
 
 
-def _matter_upsert(row: dict[str, Any], department: Department, version: str) -> Matter:
+def _matter_upsert(
+    row: dict[str, Any],
+    department: Department,
+    version: str,
+    categories_en: dict[str, str] | None = None,
+) -> Matter:
     en = row.get("en") or {}
+    category = str(row.get("category") or "")
+    if isinstance(en, dict) and category in (categories_en or {}) and "category" not in en:
+        en = {**en, "category": (categories_en or {})[category]}
     matter, _ = Matter.objects.update_or_create(
         code=row["code"],
         defaults={
