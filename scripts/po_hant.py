@@ -9,8 +9,9 @@ text shown when ``zh_Hans`` leaves it untranslated), the ``msgid`` is converted 
 
 ``s2twp`` also swaps mainland IT words for Taiwanese ones (窗口 → 視窗, 社区 → 社群,
 代码 → 程式碼, 审核 → 稽核, 注销 → 登出, 通过 → 透過 …), which is right for software words
-but wrong for the terms of government services. The terms in ``KEEP_TERMS`` are therefore
-converted character by character only (``s2tw``), and the rest of each string with ``s2twp``.
+but wrong for the terms of government services. The conversion is therefore the catalogue's
+own, ``govdesk.catalog.i18n.to_traditional``: its ``KEEP_TERMS`` are converted character by
+character only (``s2tw``), and the rest of each string with ``s2twp``.
 
 Only the ``msgstr`` lines, the flags line and the ``#|`` previous-string lines of a filled
 entry are rewritten; every other line of the file is kept byte for byte.
@@ -23,10 +24,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opencc import OpenCC
+from govdesk.catalog.i18n import to_traditional
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "src" / "govdesk" / "locale"
@@ -35,52 +37,12 @@ HANT = LOCALE / "zh_Hant" / "LC_MESSAGES" / "django.po"
 
 Key = tuple[str | None, str]
 
-# Government-service terms that s2twp's phrase tables would turn into software words (keep in
-# step with KEEP_TERMS of src/govdesk/catalog/i18n.py, which converts the catalogue content).
-KEEP_TERMS = (
-    "窗口",  # window (of a service hall), not a GUI 視窗
-    "社区",  # community, not 社群 (social group)
-    "代码",  # region / credit code, not 程式碼 (program code)
-    "审核",  # review, not 稽核 (audit)
-    "注销",  # cancel / revoke, not 登出 (log out)
-    "对象",  # target person (救助对象), not 物件 (object)
-    "类型",  # kind, not 型別 (data type)
-    "程序",  # procedure, not 程式 (program)
-    "项目",  # item, not 專案 (project)
-    "文件",  # official document, not 檔案 (file)
-    "数据局",  # the data bureau is a name
-    "通过",  # passed / approved (审批通过), not 透過 (by means of)
-    "发布",  # published, not 釋出 (a software release)
-    "词组",  # a group of words (同义词组), not 片語 (a phrase)
-)
-
 _KEYWORD = re.compile(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+(\".*)$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b"}
 _ESCAPES |= {"f": "\f", "v": "\v"}
 _PLACEHOLDER = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[sdifgeExXor%]|%[sdifr]|\{[^{}]*\}")
 _NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]")
-
-
-class Converter:
-    """Simplified to Traditional (Taiwan, with phrases), keeping ``KEEP_TERMS`` literal."""
-
-    def __init__(self, keep: tuple[str, ...] = KEEP_TERMS) -> None:
-        self._phrases = OpenCC("s2twp")
-        self._characters = OpenCC("s2tw")
-        ordered = sorted(keep, key=len, reverse=True)
-        self._keep = re.compile("(" + "|".join(map(re.escape, ordered)) + ")") if keep else None
-
-    def convert(self, text: str) -> str:
-        if self._keep is None:
-            return str(self._phrases.convert(text))
-        pieces = self._keep.split(text)
-        # re.split with one group: odd indexes are the kept terms.
-        return "".join(
-            str(self._characters.convert(piece) if i % 2 else self._phrases.convert(piece))
-            for i, piece in enumerate(pieces)
-            if piece
-        )
 
 
 class PoError(ValueError):
@@ -270,7 +232,9 @@ def render_msgstr(value: str, keyword: str) -> list[str]:
     return [f'{keyword} ""', *(quote(chunk) for chunk in chunks)]
 
 
-def fill(hans_text: str, hant_text: str, convert: Converter) -> tuple[str, list[str]]:
+def fill(
+    hans_text: str, hant_text: str, convert: Callable[[str], str] = to_traditional
+) -> tuple[str, list[str]]:
     """The new zh_Hant text and a log of what was done."""
     hans_entries = parse(hans_text.splitlines(), "zh_Hans")
     hans = {entry.key: entry for entry in hans_entries}
@@ -298,7 +262,7 @@ def fill(hans_text: str, hant_text: str, convert: Converter) -> tuple[str, list[
         else:
             log.append(f"no zh_Hans translation, left as is: {label}")
             continue
-        values = [convert.convert(text) for text in originals]
+        values = [convert(text) for text in originals]
         if any(placeholders(v) != placeholders(o) for v, o in zip(values, originals, strict=True)):
             log.append(f"conversion changed a placeholder, left as is: {label}")
             continue
@@ -343,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
         text, log = fill(
             hans_path.read_text(encoding="utf-8"),
             hant_path.read_text(encoding="utf-8"),
-            Converter(),
         )
     except PoError as exc:
         print(f"error: {exc}", file=sys.stderr)

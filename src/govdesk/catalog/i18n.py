@@ -4,7 +4,7 @@ the Chinese text where a block is missing).
 
 OpenCC's ``s2twp`` also swaps mainland IT words for Taiwanese ones (窗口 → 視窗, 社区 → 社群 …),
 wrong for the terms of government services: those in ``KEEP_TERMS`` are converted character by
-character only (``s2tw``), as ``scripts/po_hant.py`` does for the message catalogue."""
+character only (``s2tw``). ``scripts/po_hant.py`` converts the message catalogue with this."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ _T2S = OpenCC("t2s")
 _S2T = OpenCC("s2twp")
 _S2T_CHARACTERS = OpenCC("s2tw")
 
-#: Government-service terms that s2twp's phrase tables would turn into software words (keep in
-#: step with ``KEEP_TERMS`` of ``scripts/po_hant.py``).
+#: Government-service terms that s2twp's phrase tables would turn into software words (the
+#: message catalogue is converted with this too, by ``scripts/po_hant.py``).
 KEEP_TERMS = (
     "窗口",  # window (of a service hall), not a GUI 視窗
     "社区",  # community, not 社群 (social group)
