@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 from uuid import UUID
 
@@ -11,7 +12,9 @@ from ninja import Field, Router, Schema, Status
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import ErrorOut, ValidationErrorOut
 from govdesk.applications import selectors, services
+from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
+from govdesk.common.principal import Principal
 
 router = Router(tags=["applications"])
 bundles_router = Router(tags=["bundles"])
@@ -140,30 +143,49 @@ def _idempotency_key(request: HttpRequest) -> str | None:
     return request.headers.get("Idempotency-Key")
 
 
+def _once(
+    request: HttpRequest,
+    scope: str,
+    change: Callable[[Principal], Application],
+    *,
+    status: int = 200,
+    body: dict[str, Any] | None = None,
+) -> Status[dict[str, Any]]:
+    """Run ``change`` once per Idempotency-Key (``scope`` is per user) and answer with the
+    application it changed; a repeat gets the first answer."""
+    principal = principal_of(request)
+
+    def run() -> tuple[int, dict[str, Any]]:
+        application = change(principal)
+        return status, selectors.application_detail(principal=principal, application=application)
+
+    return Status(
+        *services.run_idempotent(
+            scope=f"{principal.name}:{scope}",
+            key=_idempotency_key(request),
+            action=run,
+            body=body,
+        )
+    )
+
+
 @router.post(
     "",
     response={201: ApplicationOut, 200: ApplicationOut, **RESPONSES},
     summary="Start an application (prefilled)",
 )
 def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any]]:
-    principal = principal_of(request)
-
-    def act() -> tuple[int, dict[str, Any]]:
-        application = services.application_create(
+    return _once(
+        request,
+        "create",
+        lambda principal: services.application_create(
             principal=principal,
             matter_code=payload.matter,
             applicant=payload.applicant,
             channel=payload.channel,
-        )
-        return 201, selectors.application_detail(principal=principal, application=application)
-
-    return Status(
-        *services.run_idempotent(
-            scope=f"{principal.name}:create",
-            key=_idempotency_key(request),
-            action=act,
-            body=payload.model_dump(),
-        )
+        ),
+        status=201,
+        body=payload.model_dump(),
     )
 
 
@@ -213,20 +235,12 @@ def update(request: HttpRequest, application_id: UUID, payload: ApplicationPatch
     summary="Submit (idempotent with Idempotency-Key)",
 )
 def submit(request: HttpRequest, application_id: UUID) -> Status[dict[str, Any]]:
-    principal = principal_of(request)
-
-    def act() -> tuple[int, dict[str, Any]]:
-        application = services.application_submit(
+    return _once(
+        request,
+        f"submit:{application_id}",
+        lambda principal: services.application_submit(
             principal=principal, application_id=application_id
-        )
-        return 200, selectors.application_detail(principal=principal, application=application)
-
-    return Status(
-        *services.run_idempotent(
-            scope=f"{principal.name}:submit:{application_id}",
-            key=_idempotency_key(request),
-            action=act,
-        )
+        ),
     )
 
 
@@ -236,25 +250,17 @@ def submit(request: HttpRequest, application_id: UUID) -> Status[dict[str, Any]]
     summary="accept | return | approve | refuse | complete",
 )
 def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status[dict[str, Any]]:
-    principal = principal_of(request)
-
-    def run() -> tuple[int, dict[str, Any]]:
-        application = services.application_act(
+    return _once(
+        request,
+        f"act:{application_id}:{payload.action}",
+        lambda principal: services.application_act(
             principal=principal,
             application_id=application_id,
             action=payload.action,
             comment=payload.comment,
             version=payload.version,
-        )
-        return 200, selectors.application_detail(principal=principal, application=application)
-
-    return Status(
-        *services.run_idempotent(
-            scope=f"{principal.name}:act:{application_id}:{payload.action}",
-            key=_idempotency_key(request),
-            action=run,
-            body=payload.model_dump(),
-        )
+        ),
+        body=payload.model_dump(),
     )
 
 
@@ -268,20 +274,12 @@ def retry_outcomes(request: HttpRequest, application_id: UUID) -> Status[dict[st
     a character no font has, a missing signing key …). Staff who may read the application;
     idempotent: what succeeded is kept, a repeat changes nothing. The result is in
     ``certificate`` (or ``outcome``): the certificate, or the error again."""
-    principal = principal_of(request)
-
-    def run() -> tuple[int, dict[str, Any]]:
-        application = services.application_outcomes_retry(
+    return _once(
+        request,
+        f"retry:{application_id}",
+        lambda principal: services.application_outcomes_retry(
             principal=principal, application_id=application_id
-        )
-        return 200, selectors.application_detail(principal=principal, application=application)
-
-    return Status(
-        *services.run_idempotent(
-            scope=f"{principal.name}:retry:{application_id}",
-            key=_idempotency_key(request),
-            action=run,
-        )
+        ),
     )
 
 
