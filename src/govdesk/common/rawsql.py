@@ -31,7 +31,12 @@ def table(model: type[Model]) -> str:
 
 def placeholders(values: Sequence[Any]) -> str:
     """``(%s, %s, …)`` for an IN list of these values (never empty: callers check)."""
-    return "(" + ", ".join(["%s"] * len(values)) + ")"
+    return _placeholders(len(values))
+
+
+@lru_cache(maxsize=256)
+def _placeholders(count: int) -> str:
+    return "(" + ", ".join(["%s"] * count) + ")"
 
 
 @lru_cache(maxsize=128)
@@ -97,15 +102,6 @@ def _insert_sql(model: type[Model], vendor: str) -> str:
     )
 
 
-def insert_statement(instance: Model) -> tuple[str, list[Any]]:
-    """``INSERT … RETURNING <pk>`` for one row, and its parameters prepared by the model's
-    own fields (JSON, datetimes …)."""
-    model = type(instance)
-    fields = [f for f in _fields(model) if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    return _insert_sql(model, connection.vendor), values
-
-
 def inserted(instance: Model, pk: Any) -> None:
     """Mark ``instance`` as stored with this primary key."""
     instance.pk = pk
@@ -114,9 +110,11 @@ def inserted(instance: Model, pk: Any) -> None:
 
 
 def insert(instance: Model) -> None:
-    """INSERT one row with the model's own value preparation; sets its primary key."""
-    sql, values = insert_statement(instance)
+    """INSERT one row, its values prepared by the model's own fields (JSON, datetimes …);
+    sets its primary key."""
+    fields = [f for f in _fields(type(instance)) if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_insert_sql(type(instance), connection.vendor), values)
         row = cursor.fetchone()
     inserted(instance, row[0] if row else None)

@@ -128,16 +128,8 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _in(values: Sequence[Any]) -> str:
-    return _marks(len(values))
-
-
-@lru_cache(maxsize=256)
-def _marks(count: int) -> str:
-    return "(" + ", ".join(["%s"] * count) + ")"
-
-
 _table = rawsql.table
+_in = rawsql.placeholders
 
 
 @lru_cache(maxsize=4)
