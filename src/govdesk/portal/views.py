@@ -34,7 +34,6 @@ from govdesk.catalog import services as catalog_services
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter
 from govdesk.common.roles import RESIDENT, Role
-from govdesk.forms.models import DataElement
 from govdesk.organisations.models import Department
 from govdesk.people.models import Person, Relation, Source
 from govdesk.portal import certificates as resident_certificates
@@ -161,24 +160,14 @@ INPUT_TYPES = {"date": "date", "integer": "number", "number": "number", "phone":
 
 
 def _field_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    """The fields as the confirm page shows them, labels in the reader's language (the values
-    are the registry's, as held)."""
+    """The fields as the confirm page shows them (the application's detail already labels them
+    in the reader's language; the values are the registry's, as held)."""
     lang = language()
-    english = (
-        dict(
-            DataElement.objects.filter(key__in=[f["key"] for f in detail["fields"]]).values_list(
-                "key", "label_en"
-            )
-        )
-        if lang == "en"
-        else {}
-    )
     rows = []
     for field in detail["fields"]:
         rows.append(
             {
                 **field,
-                "label": english.get(field["key"]) or text(field["label"], lang=lang),
                 "section": text(field["section"], lang=lang) if field["section"] else "",
                 "display": _display(field, lang),
                 "options": _choices(field, lang),
