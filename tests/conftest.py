@@ -19,6 +19,13 @@ from govdesk.organisations.models import Region
 PASSWORD = "test-password-123"
 
 
+def staff_client(username: str) -> Client:
+    """A browser session of this member of staff, reading English."""
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
 def pdf_text(document: bytes) -> str:
     """The text of a PDF as pdftotext (poppler-utils) extracts it."""
     tool = shutil.which("pdftotext")

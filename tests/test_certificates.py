@@ -38,7 +38,7 @@ from govdesk.demo.loader import CHUNLEI, catalogue_load, personas_load, regions_
 from govdesk.organisations.models import Region
 from govdesk.people.models import Licence, LicenceType, Person
 from govdesk.people.services import household_upsert, person_upsert
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, staff_client
 
 WANG = "320205196803090017"
 CHEN = "32020519700815002X"
@@ -95,6 +95,22 @@ def _tool(name: str) -> str:
 
 def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(args, capture_output=True, check=False, timeout=60)  # noqa: S603
+
+
+def _unprintable_resident(sequence: int, flat: int, surname: str = "王") -> Person:
+    """A 春雷社区 resident, head of a household of one, whose name holds a character no font
+    has (Private Use Area): issuing them a certificate must fail closed."""
+    person = person_upsert(
+        id_number=make("320205", date(1960, 1, 1), sequence),
+        name=f"{surname}\ue000",
+    )
+    household_upsert(
+        number=f"320205005001{sequence}",
+        address=f"无锡市锡山区云林街道春雷苑9幢9单元{flat}室",
+        region=Region.objects.get(code=CHUNLEI),
+        members=[(person, "head", date(2000, 1, 1))],
+    )
+    return person
 
 
 def _apply(
@@ -363,15 +379,8 @@ def test_issuing_twice_issues_once(issued: dict[str, Any]) -> None:
 def test_an_uncovered_character_stops_issuance_with_a_clear_error(
     api: Any, clerk: str, staff_token: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    chunlei = Region.objects.get(code=CHUNLEI)
-    number = make("320205", date(1960, 1, 1), 991)
-    person = person_upsert(id_number=number, name="王\ue000")  # Private Use Area: no glyph
-    household_upsert(
-        number="320205005001999",
-        address="无锡市锡山区云林街道春雷苑9幢9单元909室",
-        region=chunlei,
-        members=[(person, "head", date(2000, 1, 1))],
-    )
+    person = _unprintable_resident(991, 909)
+    number = person.id_number
     sequences = list(CertificateSequence.objects.values_list("issuer_id", "year", "last"))
 
     detail = _apply(
@@ -405,14 +414,8 @@ def test_a_failed_issuance_can_be_retried_after_the_fix(
     """Issuance stopped by an uncovered character is tried again, by staff, once the cause is
     fixed: the certificate then gets the next number (no gap), and a repeat issues nothing."""
     chunlei = Region.objects.get(code=CHUNLEI)
-    number = make("320205", date(1960, 1, 1), 992)
-    person = person_upsert(id_number=number, name="王\ue000")
-    household_upsert(
-        number="320205005001998",
-        address="无锡市锡山区云林街道春雷苑9幢9单元908室",
-        region=chunlei,
-        members=[(person, "head", date(2000, 1, 1))],
-    )
+    person = _unprintable_resident(992, 908)
+    number = person.id_number
     detail = _apply(
         api, clerk, staff_token("reviewer.yunlin"), django_capture_on_commit_callbacks, number
     )
@@ -644,29 +647,16 @@ def _assert_random_tokens(tokens: list[str]) -> None:
         assert 0.45 < ones / bits < 0.55, (ones, bits)
 
 
-def _staff_client(username: str) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 def test_the_workbench_shows_a_failed_issuance_and_retries_it(
     api: Any, clerk: str, staff_token: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    chunlei = Region.objects.get(code=CHUNLEI)
-    number = make("320205", date(1961, 2, 2), 993)
-    person = person_upsert(id_number=number, name="李\ue000")
-    household_upsert(
-        number="320205005001997",
-        address="无锡市锡山区云林街道春雷苑9幢9单元907室",
-        region=chunlei,
-        members=[(person, "head", date(2000, 1, 1))],
-    )
+    person = _unprintable_resident(993, 907, surname="李")
+    number = person.id_number
     detail = _apply(
         api, clerk, staff_token("reviewer.yunlin"), django_capture_on_commit_callbacks, number
     )
     page_url = f"/staff/applications/{detail['id']}/"
-    window = _staff_client("clerk.chunlei")
+    window = staff_client("clerk.chunlei")
     page = window.get(page_url).content.decode()
     assert "The certificate was not issued." in page and "/retry/" in page
 
@@ -679,6 +669,6 @@ def test_the_workbench_shows_a_failed_issuance_and_retries_it(
     pdf = window.get(f"/staff/certificates/{issued.number}.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # Another community's clerk can neither retry nor open it.
-    other = _staff_client("clerk.dongting")
+    other = staff_client("clerk.dongting")
     assert other.post(f"{page_url}retry/").status_code == 404
     assert other.get(f"/staff/certificates/{issued.number}.pdf").status_code in {403, 404}

@@ -16,6 +16,7 @@ from govdesk.accounts.models import User
 from govdesk.applications.models import Application, ApplicationEvent, BundleRun
 from govdesk.common.idnumbers import make
 from govdesk.forms.models import CapturedFact
+from tests.conftest import staff_client
 
 LI = "320205197405120027"
 BUNDLE = "BUNDLE-EMPLOYMENT-DIFFICULTY"
@@ -95,20 +96,14 @@ def text(response: Any) -> str:
     return str(response.content.decode("utf-8"))
 
 
-def _client(username: str) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 @pytest.fixture
 def clerk(world: Any) -> Client:
-    return _client("clerk.chunlei")
+    return staff_client("clerk.chunlei")
 
 
 @pytest.fixture
 def other_clerk(world: Any) -> Client:
-    return _client("clerk.dongting")
+    return staff_client("clerk.dongting")
 
 
 def start_bundle(clerk: Client, idem: str = "k1") -> str:
@@ -440,7 +435,7 @@ def test_reviewer_queue_and_decisions(clerk: Client, world: Any) -> None:
     assert response.status_code == 302
     assert ApplicationEvent.objects.filter(application=first, action="accept").count() == 1
 
-    reviewer = _client("reviewer.yunlin")
+    reviewer = staff_client("reviewer.yunlin")
     queue = text(reviewer.get("/staff/"))
     assert all(f"/staff/applications/{s.pk}/" in queue for s in steps)
     assert "李红梅" in queue and "320205********0027" in queue and LI not in queue
@@ -460,7 +455,7 @@ def test_reviewer_queue_and_decisions(clerk: Client, world: Any) -> None:
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "approve"})
     assert response.status_code == 403  # not the reviewer's turn any more
     assert "You may not" in text(response)
-    approver = _client("approver.hrss")
+    approver = staff_client("approver.hrss")
     assert f"/staff/applications/{first.pk}/" in text(approver.get("/staff/"))
 
 
