@@ -12,8 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import AppendOnlyError, AuditEvent
-from govdesk.audit.services import Actor, audit_record, audit_verify
+from govdesk.audit.services import audit_record, audit_verify
+from govdesk.common.actor import Actor
 
 ACTOR = Actor(name="clerk.chunlei", role="clerk", ip="10.0.0.1")
 
@@ -22,7 +24,7 @@ def _trail(n: int = 6) -> list[AuditEvent]:
     return [
         audit_record(
             actor=ACTOR,
-            action="person.read",
+            action=AuditAction.PERSON_READ,
             subject_type="person",
             subject_id=f"ref{i}",
             subject_label=f"320205********00{i:02d}",

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import AuditEvent
 from govdesk.audit.services import audit_verify, subject_ref
 from govdesk.common.idnumbers import check_character
@@ -42,7 +43,7 @@ def test_clerk_reads_li_hongmei_masked_and_audited(api: Any, staff_token: Any) -
     text = body_text(response) + json.dumps(data, ensure_ascii=False)
     for number in PERSONA_NUMBERS:
         assert number not in text
-    rows = list(AuditEvent.objects.filter(seq__gt=before, action="person.read"))
+    rows = list(AuditEvent.objects.filter(seq__gt=before, action=AuditAction.PERSON_READ))
     assert len(rows) == 1
     row = rows[0]
     assert (row.actor, row.actor_role, row.result) == ("clerk.chunlei", "clerk", "ok")
@@ -56,7 +57,7 @@ def test_unmask_by_a_role_that_may(api: Any, staff_token: Any) -> None:
     response = api.get(URL.format(LI) + "?unmask=true&purpose=identity check", token)
     assert response.status_code == 200
     assert response.json()["id_number"] == LI
-    row = AuditEvent.objects.filter(action="person.read").last()
+    row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
     assert row is not None and row.detail["unmasked"] is True
     assert row.purpose == "identity check"
 
@@ -90,7 +91,7 @@ def test_invalid_number_422_with_message(
     assert detail[0]["loc"] == ["id_number"]
     assert detail[0]["type"] == code
     assert detail[0]["msg"]
-    assert AuditEvent.objects.filter(action="person.read", result="invalid").exists()
+    assert AuditEvent.objects.filter(action=AuditAction.PERSON_READ, result="invalid").exists()
 
 
 def test_invalid_number_message_is_translated(api: Any, staff_token: Any) -> None:
@@ -105,21 +106,21 @@ def test_invalid_number_message_is_translated(api: Any, staff_token: Any) -> Non
 def test_unknown_person_404(api: Any, staff_token: Any) -> None:
     response = api.get(URL.format("110101199003070011"), staff_token("clerk.chunlei"))
     assert response.status_code == 404
-    assert AuditEvent.objects.filter(action="person.read", result="not_found").exists()
+    assert AuditEvent.objects.filter(action=AuditAction.PERSON_READ, result="not_found").exists()
 
 
 @pytest.mark.parametrize("username", ["operator.data", "auditor"])
 def test_roles_that_may_not_read_people_403(api: Any, staff_token: Any, username: str) -> None:
     response = api.get(URL.format(LI), staff_token(username))
     assert response.status_code == 403
-    row = AuditEvent.objects.filter(action="person.read").last()
+    row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
     assert row is not None and row.result == "denied" and row.actor == username
 
 
 def test_other_communitys_clerk_403_and_audited(api: Any, staff_token: Any) -> None:
     response = api.get(URL.format(LI), staff_token("clerk.dongting"))
     assert response.status_code == 403
-    row = AuditEvent.objects.filter(action="person.read").last()
+    row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
     assert row is not None
     assert (row.actor, row.result, row.detail["why"]) == (
         "clerk.dongting",

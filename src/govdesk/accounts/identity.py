@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 
 from govdesk.accounts.models import SignInCode
 from govdesk.accounts.sms import LocalSms, SmsGateway, gateway, outbox_latest
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
-from govdesk.audit.services import Actor, audit_record, subject_ref
+from govdesk.audit.services import audit_record, person_subject
+from govdesk.common.actor import Actor
 from govdesk.common.idnumbers import InvalidIdNumber, mask, mask_phone, parse
 from govdesk.common.roles import RESIDENT
 from govdesk.people.models import Person
@@ -124,11 +126,9 @@ class LocalIdentityProvider:
         if not person.phone:
             audit_record(
                 actor=_actor(person, self.ip),
-                action="resident.sign_in.no_phone",
+                action=AuditAction.RESIDENT_SIGN_IN_NO_PHONE,
                 result=Result.DENIED,
-                subject_type="person",
-                subject_id=subject_ref(person.id_number),
-                subject_label=mask(person.id_number),
+                subject=person_subject(person.id_number),
             )
             raise SignInError(
                 "no_phone",
@@ -166,10 +166,8 @@ class LocalIdentityProvider:
             )
             audit_record(
                 actor=_actor(person, self.ip),
-                action="resident.sign_in.code_sent",
-                subject_type="person",
-                subject_id=subject_ref(person.id_number),
-                subject_label=mask(person.id_number),
+                action=AuditAction.RESIDENT_SIGN_IN_CODE_SENT,
+                subject=person_subject(person.id_number),
             )
         return _challenge(row, now)
 
@@ -194,11 +192,9 @@ class LocalIdentityProvider:
                 row.save(update_fields=["attempts"])
                 audit_record(
                     actor=_actor(person, self.ip),
-                    action="resident.sign_in.failed",
+                    action=AuditAction.RESIDENT_SIGN_IN_FAILED,
                     result=Result.DENIED,
-                    subject_type="person",
-                    subject_id=subject_ref(person.id_number),
-                    subject_label=mask(person.id_number),
+                    subject=person_subject(person.id_number),
                     detail={"attempts": row.attempts},
                 )
                 return None
@@ -206,10 +202,8 @@ class LocalIdentityProvider:
             row.save(update_fields=["used_at"])
             audit_record(
                 actor=_actor(person, self.ip),
-                action="resident.sign_in.succeeded",
-                subject_type="person",
-                subject_id=subject_ref(person.id_number),
-                subject_label=mask(person.id_number),
+                action=AuditAction.RESIDENT_SIGN_IN_SUCCEEDED,
+                subject=person_subject(person.id_number),
             )
             return person
 

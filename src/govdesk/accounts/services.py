@@ -14,9 +14,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from govdesk.accounts.models import ApiToken, User
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
-from govdesk.audit.services import Actor, audit_record
+from govdesk.audit.services import audit_record
 from govdesk.common import rawsql
+from govdesk.common.actor import Actor
 from govdesk.organisations.models import Department, Region, ServicePoint
 from govdesk.people.models import Person
 
@@ -50,7 +52,7 @@ def login_failure_record(*, username: str, ip: str, locked: bool) -> None:
                 detail["locked_until"] = until.isoformat()
     audit_record(
         actor=Actor(name=username, role="", ip=ip),
-        action="login.locked" if locked else "login.failed",
+        action=AuditAction.LOGIN_LOCKED if locked else AuditAction.LOGIN_FAILED,
         result=Result.DENIED,
         detail=detail,
     )
@@ -60,7 +62,9 @@ def login_failure_record(*, username: str, ip: str, locked: bool) -> None:
 def login_success_record(*, username: str, ip: str) -> None:
     user = User.objects.get(username=username)
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-    audit_record(actor=Actor(name=username, role=user.role, ip=ip), action="login.succeeded")
+    audit_record(
+        actor=Actor(name=username, role=user.role, ip=ip), action=AuditAction.LOGIN_SUCCEEDED
+    )
 
 
 @transaction.atomic
@@ -118,7 +122,7 @@ def token_create(
     subject = f"user:{user.username}" if user else "resident"
     audit_record(
         actor=Actor(name="govdesk", role="system"),
-        action="token.created",
+        action=AuditAction.TOKEN_CREATED,
         subject_type="person" if resident else "user",
         subject_id=str(resident.pk if resident else user.pk if user else ""),
         detail={"for": subject, "prefix": token[:10]},

@@ -17,9 +17,9 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from govdesk.applications.errors import ApplicationError, InvalidFields
+from govdesk.common.errors import DomainError, Invalid
 from govdesk.common.idnumbers import InvalidIdNumber
-from govdesk.people.selectors import AccessDenied, PersonNotFound
+from govdesk.presentation.errors import http_status
 
 #: Django Ninja's own messages (a body that is not JSON, nothing found, throttling).
 NINJA_MESSAGES: dict[str, Promise] = {
@@ -88,6 +88,27 @@ def pydantic_message(error: dict[str, Any]) -> str:
         return message
 
 
+def _field_loc(key: str) -> list[str | int]:
+    if key.startswith("materials_provided"):
+        return ["body", *key.split(".", 1)]
+    return ["body", "fields", key]
+
+
+def domain_error_body(exc: DomainError) -> dict[str, Any]:
+    """``{"detail": message, "code": …, **extra}``; bad fields as ``{"detail": [{loc, msg,
+    type}], "message": …}`` like the validation errors of the request schema."""
+    if isinstance(exc, Invalid) and exc.errors:
+        return {
+            "detail": [
+                {"loc": _field_loc(key), "msg": msg, "type": "invalid"}
+                for key, msg in exc.errors.items()
+            ],
+            "message": exc.message,
+            "code": str(exc.code),
+        }
+    return {"detail": exc.message, "code": str(exc.code), **exc.extra}
+
+
 class ErrorOut(Schema):
     detail: str
 
@@ -108,33 +129,9 @@ def install(api: NinjaAPI) -> None:
         body = {"detail": [{"loc": ["id_number"], "msg": str(exc.message), "type": exc.code}]}
         return api.create_response(request, body, status=422)
 
-    @api.exception_handler(AccessDenied)
-    def denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
-        return api.create_response(request, {"detail": str(exc)}, status=403)
-
-    @api.exception_handler(PersonNotFound)
-    def not_found(request: HttpRequest, exc: PersonNotFound) -> HttpResponse:
-        return api.create_response(request, {"detail": str(exc)}, status=404)
-
-    @api.exception_handler(ApplicationError)
-    def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-        if isinstance(exc, InvalidFields):
-            body: dict[str, Any] = {
-                "detail": [
-                    {
-                        "loc": ["body", *key.split(".", 1)]
-                        if key.startswith("materials_provided")
-                        else ["body", "fields", key],
-                        "msg": msg,
-                        "type": "invalid",
-                    }
-                    for key, msg in exc.errors.items()
-                ],
-                "message": exc.message,
-            }
-        else:
-            body = {"detail": exc.message, **exc.extra}
-        return api.create_response(request, body, status=exc.status)
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return api.create_response(request, domain_error_body(exc), status=http_status(exc))
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:

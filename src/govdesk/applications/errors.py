@@ -1,58 +1,63 @@
-"""Errors the application services raise; the API maps each to its HTTP status."""
+"""The errors of the application services: the domain errors of ``common.errors`` and the
+narrower kinds this app raises. None knows its HTTP status; the interface layers map them."""
 
 from __future__ import annotations
 
-from typing import Any
+from govdesk.common.errors import (
+    Conflict,
+    DomainError,
+    ErrorCode,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Unavailable,
+)
+
+__all__ = [
+    "DomainError",
+    "IdempotencyKeyReused",
+    "InvalidFields",
+    "NotAllowed",
+    "NotFound",
+    "NotPrintable",
+    "PrintingUnavailable",
+    "StateConflict",
+    "VersionConflict",
+]
 
 
-class ApplicationError(Exception):
-    status = 400
+class StateConflict(Conflict):
+    """The application's status does not allow this (already submitted, say)."""
 
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
+    code = ErrorCode.STATE_CONFLICT
 
 
-class NotFound(ApplicationError):
-    status = 404
+class VersionConflict(Conflict):
+    """Someone changed the application since the caller read it (``your_version`` and
+    ``current_version`` say which)."""
+
+    code = ErrorCode.VERSION_CONFLICT
 
 
-class NotAllowed(ApplicationError):
-    status = 403
-
-
-class StateConflict(ApplicationError):
-    status = 409
-
-
-class IdempotencyKeyReused(ApplicationError):
+class IdempotencyKeyReused(Invalid):
     """The same Idempotency-Key came with a different request body."""
 
-    status = 422
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
-class VersionConflict(ApplicationError):
-    status = 409
-
-
-class NotPrintable(ApplicationError):
+class NotPrintable(Invalid):
     """The document cannot be generated from this data (e.g. a character no font has)."""
 
-    status = 422
+    code = ErrorCode.NOT_PRINTABLE
 
 
-class PrintingUnavailable(ApplicationError):
+class PrintingUnavailable(Unavailable):
     """The server cannot print documents right now (fonts or renderer missing)."""
 
-    status = 503
+    code = ErrorCode.PRINTING_UNAVAILABLE
 
 
-class InvalidFields(ApplicationError):
+class InvalidFields(Invalid):
     """Bad input, a message per field; nothing was saved."""
 
-    status = 422
-
-    def __init__(self, message: str, errors: dict[str, str]) -> None:
-        super().__init__(message, errors=errors)
-        self.errors = errors
+    code = ErrorCode.INVALID_FIELDS

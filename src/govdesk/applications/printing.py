@@ -12,8 +12,8 @@ from govdesk.applications.errors import NotPrintable, PrintingUnavailable
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import Application
 from govdesk.applications.selectors import _produced_earlier, resolved_fields
-from govdesk.audit.services import audit_record, subject_ref
-from govdesk.common.idnumbers import mask
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.services import audit_record, person_subject
 from govdesk.common.principal import Principal
 from govdesk.forms.prefill import Resolved
 from govdesk.forms.schema import form_for
@@ -160,10 +160,8 @@ def application_form_pdf(*, principal: Principal, application: Application) -> b
         ) from exc
     audit_record(
         actor=principal.actor(),
-        action="application.form_pdf",
-        subject_type="person",
-        subject_id=subject_ref(application.applicant.id_number),
-        subject_label=mask(application.applicant.id_number),
+        action=AuditAction.APPLICATION_FORM_PDF,
+        subject=person_subject(application.applicant.id_number),
         detail={"application": str(application.id)},
     )
     return pdf

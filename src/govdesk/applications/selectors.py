@@ -14,7 +14,8 @@ from govdesk.applications import policies
 from govdesk.applications.errors import NotFound
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import OPEN_STATUSES, Application, Status
-from govdesk.audit.services import audit_record, subject_ref
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle
 from govdesk.common.idnumbers import mask, mask_phone
@@ -56,11 +57,9 @@ def get_application(*, principal: Principal, application_id: UUID | str) -> Appl
     if not policies.may_read(principal, application):
         audit_record(
             actor=principal.actor(),
-            action="application.read",
+            action=AuditAction.APPLICATION_READ,
             result="denied",
-            subject_type="person",
-            subject_id=subject_ref(application.applicant.id_number),
-            subject_label=mask(application.applicant.id_number),
+            subject=person_subject(application.applicant.id_number),
             detail={"application": str(application.id)},
         )
         raise NotFound(_("No such application."))
@@ -124,10 +123,8 @@ def application_detail(
     if principal.kind == "staff":
         audit_record(
             actor=principal.actor(),
-            action="application.read",
-            subject_type="person",
-            subject_id=subject_ref(application.applicant.id_number),
-            subject_label=mask(application.applicant.id_number),
+            action=AuditAction.APPLICATION_READ,
+            subject=person_subject(application.applicant.id_number),
             detail={"application": str(application.id), "unmasked": show_full},
         )
     sections = {spec.key: spec.section for spec in form.fields}

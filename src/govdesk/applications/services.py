@@ -38,9 +38,10 @@ from govdesk.applications.models import (
     Status,
 )
 from govdesk.applications.workdays import add_working_days
-from govdesk.audit.services import audit_record, subject_ref
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.models import Bundle, Matter
-from govdesk.common.idnumbers import InvalidIdNumber, mask, parse
+from govdesk.common.idnumbers import InvalidIdNumber, parse
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
 from govdesk.forms.models import CapturedFact, DataElement
@@ -90,10 +91,8 @@ def _event(
     )
     audit_record(
         actor=principal.actor(),
-        action=f"application.{action}",
-        subject_type="person",
-        subject_id=subject_ref(application.applicant.id_number),
-        subject_label=mask(application.applicant.id_number),
+        action=AuditAction(f"application.{action}"),
+        subject=person_subject(application.applicant.id_number),
         detail={
             "application": str(application.id),
             "matter": application.matter.code,
@@ -131,11 +130,9 @@ def application_create(
     if not _may_start_for(principal, person):
         audit_record(
             actor=principal.actor(),
-            action="application.create",
+            action=AuditAction.APPLICATION_CREATE,
             result="denied",
-            subject_type="person",
-            subject_id=subject_ref(person.id_number),
-            subject_label=mask(person.id_number),
+            subject=person_subject(person.id_number),
         )
         raise NotAllowed(_("You may not start an application for this person."))
     if channel == Channel.ONLINE and not matter.online:
@@ -173,11 +170,9 @@ def _check_read(principal: Principal, application: Application) -> None:
     if not policies.may_read(principal, application):
         audit_record(
             actor=principal.actor(),
-            action="application.read",
+            action=AuditAction.APPLICATION_READ,
             result="denied",
-            subject_type="person",
-            subject_id=subject_ref(application.applicant.id_number),
-            subject_label=mask(application.applicant.id_number),
+            subject=person_subject(application.applicant.id_number),
             detail={"application": str(application.id)},
         )
         raise NotFound(_("No such application."))
@@ -348,11 +343,9 @@ def application_act(
     if action not in policies.allowed_actions(principal, application):
         audit_record(
             actor=principal.actor(),
-            action=f"application.{action}",
+            action=AuditAction(f"application.{action}"),
             result="denied",
-            subject_type="person",
-            subject_id=subject_ref(application.applicant.id_number),
-            subject_label=mask(application.applicant.id_number),
+            subject=person_subject(application.applicant.id_number),
             detail={"application": str(application.id), "status": application.status},
         )
         raise NotAllowed(
@@ -526,10 +519,8 @@ def bundle_start(
     if open_run is not None:
         audit_record(
             actor=principal.actor(),
-            action="bundle.resume",
-            subject_type="person",
-            subject_id=subject_ref(person.id_number),
-            subject_label=mask(person.id_number),
+            action=AuditAction.BUNDLE_RESUME,
+            subject=person_subject(person.id_number),
             detail={"bundle": bundle.code, "run": str(open_run.id)},
         )
         return open_run
@@ -570,10 +561,8 @@ def bundle_start(
     run.save(update_fields=["skipped"])
     audit_record(
         actor=principal.actor(),
-        action="bundle.start",
-        subject_type="person",
-        subject_id=subject_ref(person.id_number),
-        subject_label=mask(person.id_number),
+        action=AuditAction.BUNDLE_START,
+        subject=person_subject(person.id_number),
         detail={"bundle": bundle.code, "run": str(run.id), "skipped": skipped},
     )
     return run

@@ -12,8 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import AuditEvent, ChainHead, Result
 from govdesk.common import rawsql
+from govdesk.common.actor import Actor
+from govdesk.common.idnumbers import mask
 
 GENESIS = "0" * 64
 # What a row's keyed MAC covers. Its place in the chain (sequence, previous hash) is covered
@@ -31,15 +34,6 @@ HASHED_FIELDS = (
     "result",
     "detail",
 )
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, as the audit trail names them."""
-
-    name: str
-    role: str
-    ip: str = ""
 
 
 def _canonical(values: dict[str, Any]) -> bytes:
@@ -63,6 +57,21 @@ def chain_hash(prev_hash: str, mac: str) -> str:
     return hashlib.sha256((prev_hash + mac).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Whose data a row is about: a type, a keyed reference and a masked label."""
+
+    type: str
+    id: str
+    label: str = ""
+
+
+def person_subject(id_number: str) -> Subject:
+    """A person as the trail names them: the keyed reference (``subject_ref``) and the masked
+    number, never the number in clear."""
+    return Subject("person", subject_ref(id_number), mask(id_number))
+
+
 def subject_ref(id_number: str) -> str:
     """A stable reference to a person for the trail, without the ID number in clear: an
     auditor computes it from a number to find every read of that person's data."""
@@ -73,8 +82,9 @@ def subject_ref(id_number: str) -> str:
 def audit_record(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     result: str = Result.OK,
+    subject: Subject | None = None,
     subject_type: str = "",
     subject_id: str = "",
     subject_label: str = "",
@@ -86,11 +96,13 @@ def audit_record(
     On PostgreSQL one statement (``govdesk_audit_append``) locks the chain head, chains,
     inserts and moves the head, so that the head is locked for microseconds, not for round
     trips. Elsewhere the same happens in a transaction here."""
+    if subject is not None:
+        subject_type, subject_id, subject_label = subject.type, subject.id, subject.label
     event = AuditEvent(
         at=datetime.now(UTC),
         actor=actor.name[:150],
         actor_role=actor.role[:32],
-        action=action,
+        action=str(action),
         subject_type=subject_type,
         subject_id=subject_id,
         subject_label=subject_label[:100],

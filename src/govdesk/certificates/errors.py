@@ -1,19 +1,16 @@
-"""Errors of certificate issuance. They subclass the application errors, so the API maps them
-to their HTTP status and ``{"detail": message, "code": …}`` like every other error."""
+"""Errors of certificate issuance: a domain error (``common.errors.Invalid``), so every
+interface maps it like any other bad request, with ``code`` naming why."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from govdesk.applications.errors import ApplicationError
+from govdesk.common.errors import Invalid
 
 
-class NotIssuable(ApplicationError):
+class NotIssuable(Invalid):
     """The certificate cannot be issued as things stand; nothing was issued. ``code`` names
     why: uncovered_characters | missing_facts | no_layout | no_signing_key | not_approved."""
 
-    status = 422
-
     def __init__(self, message: str, *, code: str, **extra: Any) -> None:
         super().__init__(message, code=code, **extra)
-        self.code = code

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from govdesk.applications.errors import NotFound
 from govdesk.applications.policies import STAFF_READERS
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
-from govdesk.audit.services import audit_record, subject_ref
+from govdesk.audit.services import audit_record, person_subject
 from govdesk.certificates import pki
 from govdesk.certificates.models import Certificate
 from govdesk.certificates.rendering import pdf_url, verify_url
@@ -44,20 +45,24 @@ def may_revoke(principal: Principal, certificate: Certificate) -> bool:
     )
 
 
-def _audit(principal: Principal, action: str, certificate: Certificate, result: str) -> None:
+def _audit(
+    principal: Principal, action: AuditAction, certificate: Certificate, result: str
+) -> None:
     audit_record(
         actor=principal.actor(),
         action=action,
         result=result,
-        subject_type="person",
-        subject_id=subject_ref(certificate.holder.id_number),
-        subject_label=mask(certificate.holder.id_number),
+        subject=person_subject(certificate.holder.id_number),
         detail={"number": certificate.number},
     )
 
 
 def get_certificate(
-    *, principal: Principal, number: str, action: str = "certificate.read", with_pdf: bool = False
+    *,
+    principal: Principal,
+    number: str,
+    action: AuditAction = AuditAction.CERTIFICATE_READ,
+    with_pdf: bool = False,
 ) -> Certificate:
     """One certificate this principal may see; staff reads (and every denial) are audited."""
     query = Certificate.objects.select_related("type", "holder", "issuer", "application")
@@ -76,7 +81,7 @@ def get_certificate(
 
 def certificate_pdf(*, principal: Principal, number: str) -> tuple[Certificate, bytes]:
     certificate = get_certificate(
-        principal=principal, number=number, action="certificate.pdf", with_pdf=True
+        principal=principal, number=number, action=AuditAction.CERTIFICATE_PDF, with_pdf=True
     )
     return certificate, bytes(certificate.pdf)
 
@@ -112,7 +117,7 @@ def list_audit(*, principal: Principal, count: int) -> None:
     if principal.kind == "staff":
         audit_record(
             actor=principal.actor(),
-            action="certificate.list",
+            action=AuditAction.CERTIFICATE_LIST,
             detail={"count": count},
         )
 

@@ -17,15 +17,16 @@ from django.utils.translation import gettext as _
 
 from govdesk.applications.errors import InvalidFields, NotAllowed, NotFound, StateConflict
 from govdesk.applications.models import Application, Status
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
-from govdesk.audit.services import Actor, audit_record, subject_ref
+from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.models import CertificateType
 from govdesk.certificates import pki, selectors
 from govdesk.certificates.errors import NotIssuable
 from govdesk.certificates.models import Certificate, CertificateSequence, CertificateStatus
 from govdesk.certificates.rendering import document_data, render_and_sign, verify_url
 from govdesk.certificates.specs import CertificateLayout, StatementInput, layout_for
-from govdesk.common.idnumbers import mask
+from govdesk.common.actor import Actor
 from govdesk.common.principal import Principal
 from govdesk.organisations.models import Region, RegionLevel
 from govdesk.people.sources import registry
@@ -231,10 +232,8 @@ def certificate_issue(*, application: Application) -> Certificate:
     )
     audit_record(
         actor=SYSTEM,
-        action="certificate.issue",
-        subject_type="person",
-        subject_id=subject_ref(locked.applicant.id_number),
-        subject_label=mask(locked.applicant.id_number),
+        action=AuditAction.CERTIFICATE_ISSUE,
+        subject=person_subject(locked.applicant.id_number),
         detail={
             "number": number,
             "type": prepared.certificate_type.code,
@@ -250,11 +249,9 @@ def issue_failed_record(*, application: Application, error: NotIssuable) -> None
     """Write a failed issuance to the audit trail (the outcome keeps the message)."""
     audit_record(
         actor=SYSTEM,
-        action="certificate.issue",
+        action=AuditAction.CERTIFICATE_ISSUE,
         result=Result.FAILED,
-        subject_type="person",
-        subject_id=subject_ref(application.applicant.id_number),
-        subject_label=mask(application.applicant.id_number),
+        subject=person_subject(application.applicant.id_number),
         detail={"application": str(application.id), "code": error.code, "error": error.message},
     )
 
@@ -277,11 +274,9 @@ def certificate_revoke(*, principal: Principal, number: str, reason: str) -> Cer
     if not selectors.may_revoke(principal, certificate):
         audit_record(
             actor=principal.actor(),
-            action="certificate.revoke",
+            action=AuditAction.CERTIFICATE_REVOKE,
             result=Result.DENIED,
-            subject_type="person",
-            subject_id=subject_ref(certificate.holder.id_number),
-            subject_label=mask(certificate.holder.id_number),
+            subject=person_subject(certificate.holder.id_number),
             detail={"number": number},
         )
         if selectors.may_read(principal, certificate):
@@ -298,10 +293,8 @@ def certificate_revoke(*, principal: Principal, number: str, reason: str) -> Cer
     certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
     audit_record(
         actor=principal.actor(),
-        action="certificate.revoke",
-        subject_type="person",
-        subject_id=subject_ref(certificate.holder.id_number),
-        subject_label=mask(certificate.holder.id_number),
+        action=AuditAction.CERTIFICATE_REVOKE,
+        subject=person_subject(certificate.holder.id_number),
         detail={"number": number, "reason": certificate.revoke_reason},
     )
     return certificate

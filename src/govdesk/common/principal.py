@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from govdesk.audit.services import Actor
+from govdesk.common.actor import Actor
 from govdesk.common.idnumbers import mask
 from govdesk.common.roles import RESIDENT
 

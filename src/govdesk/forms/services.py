@@ -8,9 +8,10 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from govdesk.audit.services import Actor, audit_record, subject_ref
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.models import Matter
-from govdesk.common.idnumbers import mask
+from govdesk.common.actor import Actor
 from govdesk.forms.models import CapturedFact, DataElement, FormDefinition
 from govdesk.people.models import Person
 
@@ -97,10 +98,8 @@ def fact_capture(
     )
     audit_record(
         actor=actor,
-        action="fact.captured",
-        subject_type="person",
-        subject_id=subject_ref(person.id_number),
-        subject_label=mask(person.id_number),
+        action=AuditAction.FACT_CAPTURED,
+        subject=person_subject(person.id_number),
         detail={
             "element": element,
             "application": application_ref,

@@ -7,8 +7,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
-from govdesk.audit.services import audit_record, subject_ref
+from govdesk.audit.services import audit_record, person_subject
+from govdesk.common.errors import NotAllowed, NotFound
 from govdesk.common.idnumbers import InvalidIdNumber, mask, mask_phone, parse
 from govdesk.common.principal import Principal
 from govdesk.organisations.selectors import region_by_code
@@ -41,12 +43,12 @@ CARD_ELEMENTS = (
 )
 
 
-class PersonNotFound(Exception):
-    pass
+class PersonNotFound(NotFound):
+    """No person with this ID number is in the registry."""
 
 
-class AccessDenied(Exception):
-    pass
+class AccessDenied(NotAllowed):
+    """This principal may not read this person's record."""
 
 
 def _mask_number(value: str) -> str:
@@ -74,7 +76,7 @@ def person_card(
     except InvalidIdNumber as exc:
         audit_record(
             actor=actor,
-            action="person.read",
+            action=AuditAction.PERSON_READ,
             result=Result.INVALID,
             purpose=purpose,
             subject_type="person",
@@ -82,16 +84,14 @@ def person_card(
             detail={"error": exc.code},
         )
         raise
-    label = mask(parsed.value)
+    subject = person_subject(parsed.value)
     if not may_read_people(principal):
         audit_record(
             actor=actor,
-            action="person.read",
+            action=AuditAction.PERSON_READ,
             result=Result.DENIED,
             purpose=purpose,
-            subject_type="person",
-            subject_id=subject_ref(parsed.value),
-            subject_label=label,
+            subject=subject,
             detail={"why": "role"},
         )
         raise AccessDenied(_("Your role may not read people's records."))
@@ -99,12 +99,10 @@ def person_card(
     if not found or "person.name" not in found:
         audit_record(
             actor=actor,
-            action="person.read",
+            action=AuditAction.PERSON_READ,
             result=Result.NOT_FOUND,
             purpose=purpose,
-            subject_type="person",
-            subject_id=subject_ref(parsed.value),
-            subject_label=label,
+            subject=subject,
         )
         raise PersonNotFound(_("No person with this ID number is in the registry."))
     region_code = found.get("household.region_code")
@@ -112,12 +110,10 @@ def person_card(
     if not principal.covers(region):
         audit_record(
             actor=actor,
-            action="person.read",
+            action=AuditAction.PERSON_READ,
             result=Result.DENIED,
             purpose=purpose,
-            subject_type="person",
-            subject_id=subject_ref(parsed.value),
-            subject_label=label,
+            subject=subject,
             detail={"why": "jurisdiction"},
         )
         raise AccessDenied(_("This person lives outside your jurisdiction."))
@@ -125,12 +121,10 @@ def person_card(
     card = _card(found, parsed.value, show_full, date.today())
     audit_record(
         actor=actor,
-        action="person.read",
+        action=AuditAction.PERSON_READ,
         result=Result.OK,
         purpose=purpose,
-        subject_type="person",
-        subject_id=subject_ref(parsed.value),
-        subject_label=label,
+        subject=subject,
         detail={"unmasked": show_full, "asked_unmask": unmask},
     )
     return card

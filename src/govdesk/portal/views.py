@@ -21,7 +21,6 @@ from govdesk.accounts.services import client_ip
 from govdesk.applications import selectors as application_selectors
 from govdesk.applications import services as application_services
 from govdesk.applications.errors import (
-    ApplicationError,
     InvalidFields,
     NotFound,
     StateConflict,
@@ -33,6 +32,7 @@ from govdesk.catalog import selectors as catalog
 from govdesk.catalog import services as catalog_services
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter
+from govdesk.common.errors import DomainError
 from govdesk.common.roles import RESIDENT, Role
 from govdesk.organisations.models import Department
 from govdesk.people.models import Person, Relation, Source
@@ -472,7 +472,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                     applicant=person.id_number,
                     channel="online",
                 )
-    except ApplicationError as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(guide_url)
     return redirect("portal:application", application_id=draft.pk)
@@ -574,7 +574,7 @@ def application_submit(request: HttpRequest, application_id: str) -> HttpRespons
     except InvalidFields as exc:
         messages.error(request, exc.message)
         return redirect("portal:application", application_id=found.pk)
-    except ApplicationError as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:application", application_id=found.pk)
     messages.success(

@@ -21,13 +21,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from govdesk.accounts.models import User
 from govdesk.applications import selectors, services
-from govdesk.applications.errors import ApplicationError, InvalidFields, NotFound, StateConflict
+from govdesk.applications.errors import InvalidFields, NotFound, StateConflict
 from govdesk.applications.models import Application, BundleRun, Channel
 from govdesk.catalog.models import Matter
+from govdesk.common.errors import DomainError
 from govdesk.common.idnumbers import InvalidIdNumber, mask, normalise, parse
 from govdesk.common.principal import Principal
 from govdesk.people.models import Person, Relation
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
+from govdesk.presentation.errors import http_status
 from govdesk.workbench import forms as wb
 
 View = Callable[..., HttpResponse]
@@ -71,8 +73,8 @@ def staff_view(view: View) -> View:
             return _problem(request, 403, _("The workbench is for staff with a role."))
         try:
             return view(request, *args, **kwargs)
-        except ApplicationError as exc:
-            return _problem(request, exc.status, exc.message, getattr(exc, "errors", None))
+        except DomainError as exc:
+            return _problem(request, http_status(exc), exc.message, getattr(exc, "errors", None))
 
     return wrapper
 
@@ -365,9 +367,9 @@ def _save_field(request: HttpRequest, scope: Scope) -> HttpResponse:
         )
         saved = key
     except InvalidFields as exc:
-        errors, problem, status = dict(exc.errors), exc.message, exc.status
-    except ApplicationError as exc:
-        problem, status = exc.message, exc.status
+        errors, problem, status = dict(exc.errors), exc.message, http_status(exc)
+    except DomainError as exc:
+        problem, status = exc.message, http_status(exc)
         errors = {key: exc.message}
     _reload(principal, scope)
     context = _page_context(
@@ -408,8 +410,8 @@ def _mark_material(request: HttpRequest, scope: Scope) -> HttpResponse:
             version=int(version) if version.isdigit() else None,
             materials_provided=sorted(provided),
         )
-    except ApplicationError as exc:
-        problem, status = exc.message, exc.status
+    except DomainError as exc:
+        problem, status = exc.message, http_status(exc)
     if not problem and not _is_htmx(request):
         return redirect(f"{scope.page_url}#materials-{application.pk}")
     _reload(principal, scope)
@@ -440,7 +442,7 @@ def _submit_all(request: HttpRequest, scope: Scope) -> HttpResponse:
                 }
             )
             continue
-        except ApplicationError as exc:
+        except DomainError as exc:
             failures.append(
                 {
                     "number": application.number,
@@ -577,14 +579,14 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
             key=request.POST.get("idem"),
             action=run,
         )
-    except ApplicationError as exc:
+    except DomainError as exc:
         scope = _application_scope(principal, application_id)
         context = _application_context(
-            request, principal, scope, problem=exc.message, problem_status=exc.status
+            request, principal, scope, problem=exc.message, problem_status=http_status(exc)
         )
         context["action_errors"] = getattr(exc, "errors", {})
         context["comment"] = comment
-        return render(request, "workbench/application.html", context, status=exc.status)
+        return render(request, "workbench/application.html", context, status=http_status(exc))
     messages.success(
         request,
         _("%(action)s: done. The application is now %(status)s.")
@@ -613,12 +615,12 @@ def application_retry(request: HttpRequest, application_id: UUID) -> HttpRespons
     principal = principal_of(request)
     try:
         services.application_outcomes_retry(principal=principal, application_id=application_id)
-    except ApplicationError as exc:
+    except DomainError as exc:
         scope = _application_scope(principal, application_id)
         context = _application_context(
-            request, principal, scope, problem=exc.message, problem_status=exc.status
+            request, principal, scope, problem=exc.message, problem_status=http_status(exc)
         )
-        return render(request, "workbench/application.html", context, status=exc.status)
+        return render(request, "workbench/application.html", context, status=http_status(exc))
     messages.success(request, _("Tried again. The result is shown below."))
     return redirect("workbench:application", application_id=application_id)
 
@@ -632,7 +634,7 @@ def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
         from govdesk.applications.printing import application_form_pdf
 
         pdf = application_form_pdf(principal=principal, application=found)
-    except ApplicationError:
+    except DomainError:
         raise
     except Exception as exc:  # the PDF renderer is optional equipment: say so, never a 500
         logger.exception("form PDF for %s failed", found.number)
