@@ -403,7 +403,7 @@ def test_missing_fields_get_inputs_and_are_saved(client: Client, demo_sms: None)
     assert 'class="stack missing-form"' in html
     assert 'name="field-insurance.contribution_grade"' in html
     assert "/submit/" not in html  # nothing to submit while something is missing
-    version = page.context["application"]["version"]
+    version = page.context["application"].version
 
     bad = client.post(
         url + "save/",

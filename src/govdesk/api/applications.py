@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
 
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import ErrorOut, ValidationErrorOut
-from govdesk.applications import selectors, services
+from govdesk.applications import lifecycle, selectors, services
 from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
+from govdesk.applications.readmodels import ApplicationDetail
 from govdesk.common.principal import Principal
+from govdesk.presentation.http import pdf_response
 
 router = Router(tags=["applications"])
 bundles_router = Router(tags=["bundles"])
@@ -33,9 +39,22 @@ class ApplicationPatch(Schema):
 
 
 class ActionIn(Schema):
-    action: Literal["accept", "return", "approve", "refuse", "complete"]
+    action: str = Field(
+        description="A decision of the lifecycle table",
+        json_schema_extra={"enum": [str(a) for a in lifecycle.DECISIONS]},
+    )
     comment: str = ""
     version: int | None = None
+
+    @field_validator("action")
+    @classmethod
+    def _a_decision(cls, value: str) -> str:
+        if value not in lifecycle.DECISIONS:
+            raise ValueError(
+                _("Use one of: %(actions)s.")
+                % {"actions": ", ".join(str(a) for a in lifecycle.DECISIONS)}
+            )
+        return value
 
 
 class BundleStartIn(Schema):
@@ -133,10 +152,69 @@ RESPONSES: dict[int, Any] = {
 }
 
 
+def _iso(moment: datetime | date | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def application_json(detail: ApplicationDetail) -> dict[str, Any]:
+    """The application as ``ApplicationOut`` says."""
+    return {
+        "id": str(detail.id),
+        "number": detail.number,
+        "matter": asdict(detail.matter),
+        "applicant": {"name": detail.applicant_name, "id_number": detail.applicant_id_number},
+        "channel": detail.channel,
+        "status": str(detail.status),
+        "status_label": detail.status_label,
+        "version": detail.version,
+        "created_at": _iso(detail.created_at),
+        "submitted_at": _iso(detail.submitted_at),
+        "deadline": _iso(detail.deadline),
+        "time_limit_days": detail.time_limit_days,
+        "bundle": {
+            "id": str(detail.bundle.run_id),
+            "code": detail.bundle.code,
+            "name": detail.bundle.name,
+            "step": detail.bundle.step,
+        }
+        if detail.bundle is not None
+        else None,
+        "form": {
+            "code": detail.form_code,
+            "title": detail.form_title,
+            "pdf_url": f"/api/v1/applications/{detail.id}/form.pdf",
+        },
+        "fields": [asdict(f) for f in detail.fields],
+        "materials": [m.as_json() for m in detail.materials],
+        "optional_materials": [m.as_json() for m in detail.optional_materials],
+        "timeline": [
+            {
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "actor": e.actor,
+                "role": e.role,
+                "at": _iso(e.at),
+                "comment": e.comment,
+            }
+            for e in detail.timeline
+        ],
+        "allowed_actions": [str(a) for a in detail.allowed_actions],
+        "certificate": detail.certificate,
+        "outcome": detail.outcome,
+    }
+
+
+def _json(principal: Principal, application: Application) -> dict[str, Any]:
+    return application_json(
+        selectors.application_detail(principal=principal, application=application)
+    )
+
+
 def _detail(request: HttpRequest, application_id: UUID | str) -> dict[str, Any]:
     principal = principal_of(request)
     application = selectors.get_application(principal=principal, application_id=application_id)
-    return selectors.application_detail(principal=principal, application=application)
+    return _json(principal, application)
 
 
 def _idempotency_key(request: HttpRequest) -> str | None:
@@ -157,7 +235,7 @@ def _once(
 
     def run() -> tuple[int, dict[str, Any]]:
         application = change(principal)
-        return status, selectors.application_detail(principal=principal, application=application)
+        return status, _json(principal, application)
 
     return Status(
         *services.run_idempotent(
@@ -197,7 +275,7 @@ def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any
 def queue(request: HttpRequest, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     principal = principal_of(request)
     items = selectors.queue_for(principal, status=status)[: max(1, min(limit, 200))]
-    return [selectors.application_detail(principal=principal, application=a) for a in items]
+    return [_json(principal, a) for a in items]
 
 
 @router.get(
@@ -226,7 +304,7 @@ def update(request: HttpRequest, application_id: UUID, payload: ApplicationPatch
         version=version,
         materials_provided=payload.materials_provided,
     )
-    return selectors.application_detail(principal=principal, application=application)
+    return _json(principal, application)
 
 
 @router.post(
@@ -292,10 +370,7 @@ def form_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
     principal = principal_of(request)
     application = selectors.get_application(principal=principal, application_id=application_id)
     pdf = application_form_pdf(principal=principal, application=application)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{application.number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, application.number)
 
 
 @bundles_router.post(

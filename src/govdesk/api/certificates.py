@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import ErrorOut, ValidationErrorOut
 from govdesk.certificates import ratelimit, selectors, services
+from govdesk.presentation.http import pdf_response
 
 verify_router = Router(tags=["certificates"])
 router = Router(tags=["certificates"])
@@ -117,10 +118,7 @@ def certificate_list(
 def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
     principal = principal_of(request)
     certificate, pdf = selectors.certificate_pdf(principal=principal, number=number)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, certificate.number, download=True)
 
 
 @router.post(

@@ -7,30 +7,23 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from govdesk.applications.lifecycle import EDITABLE_STATUSES, OPEN_STATUSES, Action, Status
 from govdesk.catalog.models import Bundle, Matter
 from govdesk.organisations.models import Region, ServicePoint
 from govdesk.people.models import Person
 
-
-class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    ACCEPTED = "accepted", _("Accepted")
-    RETURNED = "returned", _("Returned for correction")
-    REVIEWED = "reviewed", _("Passed first review")
-    APPROVED = "approved", _("Approved")
-    REFUSED = "refused", _("Refused")
-    COMPLETED = "completed", _("Completed")
-
-
-OPEN_STATUSES = (
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.ACCEPTED,
-    Status.RETURNED,
-    Status.REVIEWED,
-)
-EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
+# Statuses and actions are defined by the lifecycle table; importable from here as well.
+__all__ = [
+    "EDITABLE_STATUSES",
+    "OPEN_STATUSES",
+    "Action",
+    "Application",
+    "ApplicationEvent",
+    "BundleRun",
+    "Channel",
+    "IdempotentRequest",
+    "Status",
+]
 
 
 class Channel(models.TextChoices):
@@ -99,7 +92,7 @@ class Application(models.Model):
 
 class ApplicationEvent(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("action"), max_length=32)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     actor = models.CharField(_("actor"), max_length=150)

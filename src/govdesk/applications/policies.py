@@ -1,14 +1,14 @@
-"""Who may read and act on an application. Checked on the server for every object."""
+"""Who may read and act on an application. Checked on the server for every object; the rules
+of the lifecycle (who acts from which status) are the table in ``lifecycle``."""
 
 from __future__ import annotations
 
-from govdesk.applications.models import Application, Status
-from govdesk.catalog.models import Level
+from govdesk.applications import lifecycle
+from govdesk.applications.lifecycle import Action, Transition
+from govdesk.applications.models import Application
 from govdesk.common.principal import Principal
-from govdesk.common.roles import Role
 
-STAFF_READERS = {Role.CLERK, Role.REVIEWER, Role.APPROVER}
-HIGH_LEVELS = {Level.DISTRICT, Level.CITY}
+STAFF_READERS = lifecycle.STAFF
 
 
 def may_read(principal: Principal, application: Application) -> bool:
@@ -18,47 +18,34 @@ def may_read(principal: Principal, application: Application) -> bool:
 
 
 def may_edit(principal: Principal, application: Application) -> bool:
-    if application.status not in (Status.DRAFT, Status.RETURNED):
+    """The applicant's side (the resident, or a clerk covering their community) may still
+    change and submit it."""
+    if application.status not in lifecycle.EDITABLE_STATUSES:
         return False
-    if principal.kind == "resident":
-        return may_read(principal, application)
-    return principal.role == Role.CLERK and principal.covers(application.region)
+    return bool(_rows(principal, application, Action.SUBMIT)) and may_read(principal, application)
 
 
-def allowed_actions(principal: Principal, application: Application) -> list[str]:
+def _rows(
+    principal: Principal, application: Application, action: str | None = None
+) -> list[Transition]:
+    return lifecycle.transitions(
+        status=application.status,
+        role=principal.role,
+        level=application.matter.decided_at,
+        action=action,
+    )
+
+
+def transition(principal: Principal, application: Application, action: str) -> Transition | None:
+    """The row of the lifecycle table this principal would take, or None if they may not."""
+    if not may_read(principal, application):
+        return None
+    rows = _rows(principal, application, action)
+    return rows[0] if rows else None
+
+
+def allowed_actions(principal: Principal, application: Application) -> list[Action]:
     """The actions this principal may take now, in the order a screen shows them."""
     if not may_read(principal, application):
         return []
-    status = application.status
-    role = principal.role
-    actions: list[str] = []
-    if status in (Status.DRAFT, Status.RETURNED) and may_edit(principal, application):
-        actions.append("submit")
-    if principal.kind != "staff":
-        return actions
-    high = application.matter.decided_at in HIGH_LEVELS
-    if status == Status.SUBMITTED and role == Role.CLERK:
-        actions += ["accept", "return", "refuse"]
-    elif (status == Status.ACCEPTED and role == Role.REVIEWER) or (
-        status == Status.REVIEWED and role == Role.APPROVER and high
-    ):
-        actions += ["approve", "return", "refuse"]
-    elif status == Status.APPROVED and role in STAFF_READERS:
-        actions.append("complete")
-    return actions
-
-
-def next_status(application: Application, action: str) -> str:
-    status = application.status
-    if action == "accept":
-        return Status.ACCEPTED
-    if action == "return":
-        return Status.RETURNED
-    if action == "refuse":
-        return Status.REFUSED
-    if action == "complete":
-        return Status.COMPLETED
-    if action == "approve":
-        high = application.matter.decided_at in HIGH_LEVELS
-        return Status.REVIEWED if status == Status.ACCEPTED and high else Status.APPROVED
-    raise ValueError(action)
+    return [t.action for t in _rows(principal, application)]

@@ -10,41 +10,30 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from govdesk.applications import policies
+from govdesk.applications import lifecycle, policies
 from govdesk.applications.errors import NotFound
+from govdesk.applications.lifecycle import OPEN_STATUSES, Status
 from govdesk.applications.materials import resolve_materials
-from govdesk.applications.models import OPEN_STATUSES, Application, Status
+from govdesk.applications.models import Application, ApplicationEvent
+from govdesk.applications.readmodels import (
+    ApplicationDetail,
+    ApplicationSummary,
+    BundleStepRef,
+    FieldValue,
+    MatterRef,
+    TimelineEvent,
+)
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle
-from govdesk.common.idnumbers import mask, mask_phone
+from govdesk.common.idnumbers import mask, mask_value
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
 from govdesk.forms.models import DataElement, FormDefinition
 from govdesk.forms.prefill import Resolved, prefill
 from govdesk.forms.schema import FormSpec, form_for
 from govdesk.people.sources import registry
-
-MASKERS = {"id_number": mask, "phone": mask_phone}
-
-
-def _mask_value(kind: str, value: Any) -> Any:
-    if value in (None, ""):
-        return value
-    if kind in MASKERS:
-        return MASKERS[kind](str(value))
-    if kind == "bank_account":
-        text = str(value)
-        return "*" * max(0, len(text) - 4) + text[-4:]
-    if kind == "list" and isinstance(value, list):
-        return [
-            {**item, "id_number": mask(item["id_number"])}
-            if isinstance(item, dict) and "id_number" in item
-            else item
-            for item in value
-        ]
-    return value
 
 
 def get_application(*, principal: Principal, application_id: UUID | str) -> Application:
@@ -106,9 +95,10 @@ def _produced_earlier(application: Application) -> dict[str, str]:
 
 def application_detail(
     *, principal: Principal, application: Application, unmask: bool = False
-) -> dict[str, Any]:
+) -> ApplicationDetail:
     """The application with every field (value, source, required, missing), the materials
-    checklist, the timeline and the actions this principal may take."""
+    checklist, the timeline and the actions this principal may take. A staff read is
+    audited."""
     form = form_for(application.matter)
     fields = resolved_fields(application, form)
     show_full = unmask and (
@@ -128,7 +118,6 @@ def application_detail(
             detail={"application": str(application.id), "unmasked": show_full},
         )
     sections = {spec.key: spec.section for spec in form.fields}
-    certificate = application.outcome.get("certificate")
     lang = language()
     labels: dict[str, str] = (
         dict(
@@ -139,83 +128,108 @@ def application_detail(
         if lang == "en"
         else {}
     )
-    return {
-        "id": str(application.id),
-        "number": application.number,
-        "matter": {
-            "code": application.matter.code,
-            "name": application.matter.name,
-            "name_en": application.matter.en.get("name", ""),
-            "department": application.matter.department.short_name,
-            "decided_at": application.matter.decided_at,
-        },
-        "applicant": {
-            "name": application.applicant.name,
-            "id_number": application.applicant.id_number
-            if show_full
-            else mask(application.applicant.id_number),
-        },
-        "channel": application.channel,
-        "status": application.status,
-        "status_label": application.get_status_display(),
-        "version": application.version,
-        "created_at": application.created_at.isoformat(),
-        "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
-        "deadline": application.deadline.isoformat() if application.deadline else None,
-        "time_limit_days": application.matter.time_limit_days,
-        "bundle": (
-            {
-                "id": str(application.bundle_run_id),
-                "code": application.bundle_run.bundle.code,
-                "name": application.bundle_run.bundle.name,
-                "step": application.step,
-            }
-            if application.bundle_run_id and application.bundle_run
-            else None
+    matter = application.matter
+    run = application.bundle_run if application.bundle_run_id else None
+    return ApplicationDetail(
+        id=application.id,
+        number=application.number,
+        matter=MatterRef(
+            code=matter.code,
+            name=matter.name,
+            name_en=matter.en.get("name", ""),
+            department=matter.department.short_name,
+            decided_at=matter.decided_at,
         ),
-        "form": {
-            "code": form.code,
-            "title": form.title,
-            "pdf_url": f"/api/v1/applications/{application.id}/form.pdf",
-        },
-        "fields": [
-            {
-                "key": r.key,
-                "label": labels.get(r.key) or text(r.label, lang=lang),
-                "type": r.type,
-                "choices": r.choices,
-                "section": sections.get(r.key, ""),
-                "value": r.value
+        applicant_name=application.applicant.name,
+        applicant_id_number=application.applicant.id_number
+        if show_full
+        else mask(application.applicant.id_number),
+        channel=application.channel,
+        status=Status(application.status),
+        status_label=application.get_status_display(),
+        version=application.version,
+        created_at=application.created_at,
+        submitted_at=application.submitted_at,
+        deadline=application.deadline,
+        time_limit_days=matter.time_limit_days,
+        bundle=BundleStepRef(run.id, run.bundle.code, run.bundle.name, application.step)
+        if run is not None
+        else None,
+        form_code=form.code,
+        form_title=form.title,
+        fields=[
+            FieldValue(
+                key=r.key,
+                label=labels.get(r.key) or text(r.label, lang=lang),
+                type=r.type,
+                choices=r.choices,
+                section=sections.get(r.key, ""),
+                value=r.value
                 if show_full or r.sensitivity != "sensitive"
-                else _mask_value(r.type, r.value),
-                "source": r.source,
-                "origin": r.origin,
-                "as_of": r.as_of,
-                "required": r.required,
-                "missing": r.missing,
-                "derived": r.derived,
-                "conflict": r.conflict,
-            }
+                else mask_value(r.type, r.value),
+                source=r.source,
+                origin=r.origin,
+                as_of=r.as_of,
+                required=r.required,
+                missing=r.missing,
+                derived=r.derived,
+                conflict=r.conflict,
+            )
             for r in fields.values()
         ],
-        "materials": [m.as_json() for m in materials],
-        "optional_materials": [m.as_json() for m in optional],
-        "timeline": [
-            {
-                "action": e.action,
-                "from": e.from_status,
-                "to": e.to_status,
-                "actor": e.actor,
-                "role": e.actor_role,
-                "at": e.at.isoformat(),
-                "comment": e.comment,
-            }
-            for e in application.events.all()
-        ],
-        "allowed_actions": policies.allowed_actions(principal, application),
-        "certificate": certificate,
-        "outcome": {k: v for k, v in application.outcome.items() if k != "certificate"},
-    }
+        materials=materials,
+        optional_materials=optional,
+        timeline=[_event(e) for e in application.events.all()],
+        allowed_actions=policies.allowed_actions(principal, application),
+        certificate=application.outcome.get("certificate"),
+        outcome={k: v for k, v in application.outcome.items() if k != "certificate"},
+    )
+
+
+def _event(e: ApplicationEvent) -> TimelineEvent:
+    return TimelineEvent(
+        action=e.action,
+        from_status=e.from_status,
+        to_status=e.to_status,
+        actor=e.actor,
+        role=e.actor_role,
+        at=e.at,
+        comment=e.comment,
+    )
+
+
+def application_list(
+    *,
+    principal: Principal,
+    status: str | None = None,
+    limit: int = 100,
+    with_timeline: bool = False,
+) -> list[ApplicationSummary]:
+    """The principal's list (``queue_for``) as summary rows, in a fixed number of queries
+    whatever its length: one for the rows, one more for their timelines if asked for."""
+    rows = queue_for(principal, status=status)
+    if with_timeline:
+        rows = rows.prefetch_related("events")
+    found = list(rows[: max(1, limit)])
+    return [
+        ApplicationSummary(
+            id=a.id,
+            number=a.number,
+            matter_code=a.matter.code,
+            matter_name=text(a.matter.name, a.matter.en, "name"),
+            applicant_name=a.applicant.name,
+            applicant_id_number=mask(a.applicant.id_number),
+            channel=a.channel,
+            status=Status(a.status),
+            status_label=a.get_status_display(),
+            created_at=a.created_at,
+            submitted_at=a.submitted_at,
+            deadline=a.deadline,
+            editable=policies.may_edit(principal, a),
+            timeline=[_event(e) for e in a.events.all()] if with_timeline else [],
+        )
+        for a in found
+    ]
 
 
 def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Application]:
@@ -224,20 +238,26 @@ def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Ap
         "deadline", "submitted_at"
     )
     if principal.kind == "resident":
-        return base.filter(applicant=principal.person)
+        return base.filter(applicant=principal.person).order_by("-created_at")
     home = principal.jurisdiction
     if home is None or principal.role not in policies.STAFF_READERS:
         return base.none()
     scoped = base.filter(region__path__startswith=home.path)
     if status:
         return scoped.filter(status=status)
-    waiting_for: dict[str, list[str]] = {
-        Role.CLERK: [Status.SUBMITTED],
-        Role.REVIEWER: [Status.ACCEPTED],
-        Role.APPROVER: [Status.REVIEWED],
-    }
-    waiting = waiting_for.get(principal.role, [])
-    return scoped.filter(status__in=waiting)
+    return scoped.filter(status__in=lifecycle.waiting_for(principal.role))
+
+
+def current_application(*, person_id: int, matter_code: str) -> Application | None:
+    """The person's application for this matter that is under way (the newest, if several),
+    or None. The portal's guide shows it; starting the matter again resumes it."""
+    return (
+        Application.objects.filter(
+            applicant_id=person_id, matter__code=matter_code, status__in=OPEN_STATUSES
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def open_applications(*, person_id: int) -> QuerySet[Application]:

@@ -1,7 +1,19 @@
 """The application lifecycle: create, edit (versioned), submit (idempotent), act, bundles.
 
 Every function is keyword-only, runs in a transaction, writes the timeline and the audit trail,
-and queues side effects (outcome handlers) on commit.
+and queues side effects (outcome handlers) on commit. Which action leads where is the table in
+``lifecycle``; who may take it is ``policies``.
+
+Transactions follow three rules (ADR 11):
+- a service that only an interface layer calls is an entry point,
+  ``transaction.atomic(durable=True)``: nothing can wrap it in a transaction that would hold
+  its side effects back or make it partial (``application_update``, ``run_idempotent``,
+  ``application_start_or_resume``);
+- a service that an interface layer calls and that also runs inside another service's
+  transaction (``run_idempotent``, ``bundle_start``) is ``transaction.atomic``: nested, it is a
+  savepoint, so a caller that catches its domain error may go on using the connection;
+- a function only other services call, whose errors always propagate, joins its caller's
+  transaction: ``transaction.atomic(savepoint=False)`` (``application_outcomes_run``).
 """
 
 from __future__ import annotations
@@ -15,11 +27,9 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 
-from govdesk.applications import policies
+from govdesk.applications import lifecycle, policies
 from govdesk.applications.errors import (
     IdempotencyKeyReused,
     InvalidFields,
@@ -28,15 +38,15 @@ from govdesk.applications.errors import (
     StateConflict,
     VersionConflict,
 )
+from govdesk.applications.lifecycle import Action, Status
 from govdesk.applications.models import (
-    EDITABLE_STATUSES,
     Application,
     ApplicationEvent,
     BundleRun,
     Channel,
     IdempotentRequest,
-    Status,
 )
+from govdesk.applications.selectors import current_application
 from govdesk.applications.workdays import add_working_days
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
@@ -74,7 +84,7 @@ def _person(id_number: str, field: str = "applicant") -> Person:
 def _event(
     application: Application,
     principal: Principal,
-    action: str,
+    action: Action,
     from_status: str = "",
     comment: str = "",
     detail: dict[str, Any] | None = None,
@@ -91,7 +101,7 @@ def _event(
     )
     audit_record(
         actor=principal.actor(),
-        action=AuditAction(f"application.{action}"),
+        action=AuditAction(f"application.{action.value}"),
         subject=person_subject(application.applicant.id_number),
         detail={
             "application": str(application.id),
@@ -150,8 +160,27 @@ def application_create(
         step=step,
         created_by=principal.name,
     )
-    _event(application, principal, "create")
+    _event(application, principal, Action.CREATE)
     return application
+
+
+@transaction.atomic(durable=True)
+def application_start_or_resume(
+    *, principal: Principal, matter_code: str, applicant: str, channel: str
+) -> Application:
+    """One application under way per person and matter: the one under way (a draft, or one
+    already submitted and not yet decided) if there is one, else a new one. Serialised per
+    person, so a double click or two tabs cannot open two."""
+    person = _person(applicant)
+    if not _may_start_for(principal, person):
+        raise NotAllowed(_("You may not start an application for this person."))
+    list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+    current = current_application(person_id=person.pk, matter_code=matter_code)
+    if current is not None:
+        return current
+    return application_create(
+        principal=principal, matter_code=matter_code, applicant=person.id_number, channel=channel
+    )
 
 
 def _locked(application_id: UUID | str) -> Application:
@@ -178,7 +207,7 @@ def _check_read(principal: Principal, application: Application) -> None:
         raise NotFound(_("No such application."))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_update(
     *,
     principal: Principal,
@@ -256,7 +285,7 @@ def application_update(
     _event(
         application,
         principal,
-        "edit",
+        Action.EDIT,
         application.status,
         detail={"fields": sorted(cleaned), "materials_provided": materials_provided or []},
     )
@@ -280,9 +309,11 @@ def _snapshot(resolved: dict[str, Any]) -> dict[str, Any]:
 def application_submit(*, principal: Principal, application_id: UUID | str) -> Application:
     application = _locked(application_id)
     _check_read(principal, application)
-    if application.status not in EDITABLE_STATUSES:
+    if application.status not in lifecycle.EDITABLE_STATUSES:
         raise StateConflict(_("This application was already submitted."), status=application.status)
-    if not policies.may_edit(principal, application):
+    step = policies.transition(principal, application, Action.SUBMIT)
+    if step is None or not policies.may_edit(principal, application):
+        _audit_refusal(principal, application, Action.SUBMIT)
         raise NotAllowed(_("You may not submit this application."))
     form = form_for(application.matter)
     resolved = prefill(
@@ -295,27 +326,22 @@ def application_submit(*, principal: Principal, application_id: UUID | str) -> A
         raise InvalidFields(_("Some required fields are still missing."), missing)
     from_status = application.status
     application.snapshot = _snapshot(resolved)
-    application.status = Status.SUBMITTED
+    application.status = step.target
     application.submitted_at = timezone.now()
     application.version += 1
     application.save()
-    _event(
-        application,
-        principal,
-        "resubmit" if from_status == Status.RETURNED else "submit",
-        from_status,
-    )
+    _event(application, principal, step.event_action, from_status)
     return application
 
 
-#: The decisions on an application, as the messages about them name them.
-ACTION_NAMES: dict[str, Promise] = {
-    "accept": pgettext_lazy("application action", "accept"),
-    "return": pgettext_lazy("application action", "return"),
-    "approve": pgettext_lazy("application action", "approve"),
-    "refuse": pgettext_lazy("application action", "refuse"),
-    "complete": pgettext_lazy("application action", "complete"),
-}
+def _audit_refusal(principal: Principal, application: Application, action: Action) -> None:
+    audit_record(
+        actor=principal.actor(),
+        action=AuditAction(f"application.{action.value}"),
+        result="denied",
+        subject=person_subject(application.applicant.id_number),
+        detail={"application": str(application.id), "status": application.status},
+    )
 
 
 @transaction.atomic
@@ -327,37 +353,38 @@ def application_act(
     comment: str = "",
     version: int | None = None,
 ) -> Application:
-    """accept | return | approve | refuse | complete — by the role and level that may."""
+    """A decision (``lifecycle.DECISIONS``: accept, return, approve, refuse, complete) by the
+    role and level the lifecycle table names; a reason where the table asks for one."""
     application = _locked(application_id)
     _check_read(principal, application)
-    if action not in ACTION_NAMES:
+    if action not in lifecycle.DECISIONS:
         raise InvalidFields(
-            _("Unknown action."), {"action": _("Use accept, return, approve, refuse or complete.")}
+            _("Unknown action."),
+            {
+                "action": _("Use one of: %(actions)s.")
+                % {"actions": ", ".join(str(a) for a in lifecycle.DECISIONS)}
+            },
         )
+    decision = Action(action)
     if version is not None and version != application.version:
         raise VersionConflict(
             _("This application changed meanwhile; reload it."),
             your_version=version,
             current_version=application.version,
         )
-    if action not in policies.allowed_actions(principal, application):
-        audit_record(
-            actor=principal.actor(),
-            action=AuditAction(f"application.{action}"),
-            result="denied",
-            subject=person_subject(application.applicant.id_number),
-            detail={"application": str(application.id), "status": application.status},
-        )
+    step = policies.transition(principal, application, decision)
+    if step is None:
+        _audit_refusal(principal, application, decision)
         raise NotAllowed(
             _("You may not %(action)s this application now (status: %(status)s).")
-            % {"action": ACTION_NAMES[action], "status": application.get_status_display()}
+            % {"action": lifecycle.VERBS[decision], "status": application.get_status_display()}
         )
-    if action in {"return", "refuse"} and not comment.strip():
+    if step.needs_reason and not comment.strip():
         raise InvalidFields(_("Say why."), {"comment": _("A reason is required.")})
     from_status = application.status
-    application.status = policies.next_status(application, action)
+    application.status = step.target
     now = timezone.now()
-    if action == "accept":
+    if decision == Action.ACCEPT:
         application.accepted_at = now
         application.deadline = add_working_days(
             timezone.localdate(), application.matter.time_limit_days
@@ -368,7 +395,7 @@ def application_act(
         application.decided_at = now
     application.version += 1
     application.save()
-    _event(application, principal, action, from_status, comment=comment)
+    _event(application, principal, step.event_action, from_status, comment=comment)
     if application.status == Status.APPROVED:
         app_id = application.pk
         transaction.on_commit(lambda: _queue_outcomes(app_id))
@@ -381,7 +408,7 @@ def _queue_outcomes(application_id: UUID) -> None:
     run_outcomes.enqueue(str(application_id))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
     """Run every registered outcome handler that has not succeeded yet: once after approval,
     and again for one that failed (a certificate stopped by a character no font has, a missing
@@ -400,9 +427,6 @@ def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
     return results
 
 
-OUTCOME_STATUSES = (Status.APPROVED, Status.COMPLETED)
-
-
 @transaction.atomic
 def application_outcomes_retry(*, principal: Principal, application_id: UUID | str) -> Application:
     """Try again, now, what should have followed the approval and did not (the certificate
@@ -415,7 +439,7 @@ def application_outcomes_retry(*, principal: Principal, application_id: UUID | s
     _check_read(principal, application)
     if principal.kind != "staff":
         raise NotAllowed(_("Only staff may retry what follows an approval."))
-    if application.status not in OUTCOME_STATUSES:
+    if application.status not in lifecycle.OUTCOME_STATUSES:
         raise StateConflict(
             _("Only an approved application has outcomes to retry (status: %(s)s).")
             % {"s": application.get_status_display()},
@@ -429,7 +453,7 @@ def application_outcomes_retry(*, principal: Principal, application_id: UUID | s
     _event(
         application,
         principal,
-        "retry",
+        Action.RETRY,
         application.status,
         detail={"outcomes": retried, "failed": [n for n in retried if failed(results.get(n))]},
     )
@@ -442,6 +466,7 @@ def request_fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@transaction.atomic(durable=True)
 def run_idempotent(
     *,
     scope: str,
@@ -450,7 +475,11 @@ def run_idempotent(
     body: Any = None,
 ) -> tuple[int, dict[str, Any]]:
     """Run ``action`` once per (scope, key); a repeat gets the first response. A repeat whose
-    ``body`` differs from the first one's is refused (IdempotencyKeyReused) and does nothing."""
+    ``body`` differs from the first one's is refused (IdempotencyKeyReused) and does nothing.
+
+    An entry point: the key, the change ``action`` makes (through services that join this
+    transaction) and the stored response commit together or not at all, so a process killed
+    half-way leaves neither a change without its key nor a key without its change."""
     if not key:
         return action()
     key = key[:100]
@@ -467,19 +496,21 @@ def run_idempotent(
     if stored is not None:
         return replay(stored)
     try:
+        # A savepoint around the claim alone: a twin request that claimed the key first
+        # (and has committed by the time the unique index lets this insert go on) wins.
         with transaction.atomic():
             record = IdempotentRequest.objects.create(
                 scope=scope, key=key, fingerprint=fingerprint, status_code=0, response={}
             )
-            status, response = action()
-            record.status_code, record.response = status, response
-            record.save(update_fields=["status_code", "response"])
-            return status, response
     except IntegrityError:
         stored = IdempotentRequest.objects.filter(scope=scope, key=key).first()
         if stored is None:
             raise
         return replay(stored)
+    status, response = action()
+    record.status_code, record.response = status, response
+    record.save(update_fields=["status_code", "response"])
+    return status, response
 
 
 def _applies(condition: dict[str, Any], values: dict[str, Any]) -> bool:

@@ -192,6 +192,32 @@ def mask_phone(value: str) -> str:
     return "*" * length
 
 
+def mask_account(value: str) -> str:
+    """Keep the last four digits of a bank account: "6222…1234" → "************1234"."""
+    return "*" * max(0, len(value) - 4) + value[-4:]
+
+
+def mask_value(kind: str, value: Any) -> Any:
+    """A typed value as one who may not see it in full sees it: ID, phone and account numbers
+    masked, and the ID numbers of a list of people (household members)."""
+    if value in (None, ""):
+        return value
+    if kind == "id_number":
+        return mask(str(value))
+    if kind == "phone":
+        return mask_phone(str(value))
+    if kind == "bank_account":
+        return mask_account(str(value))
+    if kind == "list" and isinstance(value, list):
+        return [
+            {**item, "id_number": mask(str(item["id_number"]))}
+            if isinstance(item, dict) and "id_number" in item
+            else item
+            for item in value
+        ]
+    return value
+
+
 # --------------------------------------------------------------------------
 # Region codes (python-stdnum cn/loc)
 # --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from govdesk.applications.errors import NotFound
 from govdesk.applications.models import Application
 from govdesk.catalog.i18n import text
 from govdesk.common.principal import Principal
+from govdesk.presentation.http import pdf_response
 
 APP = "govdesk.certificates"
 
@@ -51,6 +52,14 @@ def for_resident(principal: Principal) -> list[dict[str, Any]]:
     return [_json(c) for c in certificates_for(principal=principal)[:100]]
 
 
+def by_application(principal: Principal) -> dict[str, list[dict[str, Any]]]:
+    """The resident's own certificates by the application they were issued for (one query)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for certificate in for_resident(principal):
+        found.setdefault(certificate["application"], []).append(certificate)
+    return found
+
+
 def for_application(principal: Principal, application: Application) -> list[dict[str, Any]]:
     """The certificate issued for ``application``, if any (the resident's own)."""
     if not available():
@@ -70,7 +79,4 @@ def download(principal: Principal, number: str) -> HttpResponse | None:
         certificate, data = certificate_pdf(principal=principal, number=number)
     except NotFound:
         return None
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(data, certificate.number, download=True)

@@ -3,13 +3,15 @@ services; they hold no business rules."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import timedelta
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,18 +26,16 @@ from govdesk.applications.errors import (
     InvalidFields,
     NotFound,
     StateConflict,
-    VersionConflict,
 )
-from govdesk.applications.labels import event_label
-from govdesk.applications.models import EDITABLE_STATUSES, Application, Status
+from govdesk.applications.models import Application, Channel
+from govdesk.applications.readmodels import ApplicationDetail
 from govdesk.catalog import selectors as catalog
 from govdesk.catalog import services as catalog_services
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter
-from govdesk.common.errors import DomainError
-from govdesk.common.roles import RESIDENT, Role
+from govdesk.common.errors import DomainError, Unavailable
 from govdesk.organisations.models import Department
-from govdesk.people.models import Person, Relation, Source
+from govdesk.people.models import Person
 from govdesk.portal import certificates as resident_certificates
 from govdesk.portal.forms import CodeForm, ModesForm, SignInForm
 from govdesk.portal.session import (
@@ -49,6 +49,13 @@ from govdesk.portal.session import (
     resident_sign_in,
     resident_sign_out,
     safe_next,
+)
+from govdesk.presentation.values import (
+    choice_options,
+    display_value,
+    members,
+    source_sentence,
+    timeline_rows,
 )
 
 MODE_COOKIE_AGE = int(timedelta(days=365).total_seconds())
@@ -82,102 +89,65 @@ def _sign_in_url(next_url: str) -> str:
     return f"{reverse('portal:sign_in')}?{urlencode({'next': next_url})}"
 
 
-def _require_resident(request: HttpRequest) -> Person | HttpResponseRedirect:
-    person = current_resident(request)
-    if person is None:
-        return HttpResponseRedirect(_sign_in_url(request.get_full_path()))
-    return person
+View = Callable[..., HttpResponse]
 
 
-SOURCE_LABELS = dict(Source.choices)
+def resident_view(view: Callable[..., HttpResponse]) -> View:
+    """Pages of a signed-in resident: the view gets the ``Person`` after the request. Anyone
+    else is sent to sign in and brought back. A domain error the view lets through is
+    answered in one way: not found (or not theirs) is a 404 page; a registry or printer that
+    cannot be reached, a 503 page; anything else (not allowed, changed meanwhile, invalid)
+    goes back to where the resident came from, or to the page, with the message."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        person = current_resident(request)
+        if person is None:
+            # After signing in, back to the page (never to a URL that only takes a POST).
+            back = request.get_full_path() if request.method == "GET" else _back(kwargs, "#apply")
+            return HttpResponseRedirect(_sign_in_url(back))
+        try:
+            response: HttpResponse = view(request, person, *args, **kwargs)
+            return response
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except Unavailable as exc:
+            return render(request, "portal/unavailable.html", {"message": exc.message}, status=503)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(_back(kwargs))
+
+    return wrapper
 
 
-def _source_badge(field: dict[str, Any]) -> str:
-    source = field["source"]
-    as_of = (field.get("as_of") or "")[:10]
-    if source in {"registry", "licence"}:
-        origin = str(SOURCE_LABELS.get(field["origin"], field["origin"]))
-        if as_of:
-            return _("from %(source)s, %(date)s") % {"source": origin, "date": as_of}
-        return _("from %(source)s") % {"source": origin}
-    if source == "captured":
-        return _("given earlier, %(date)s") % {"date": as_of}
-    if source == "typed":
-        return _("typed in this application")
-    if source == "derived":
-        return _("worked out from the facts above")
-    if source == "default":
-        return _("standard wording")
-    return ""
-
-
-def _choice_label(choice: list[Any], lang: str) -> str:
-    """A choice is [value, Chinese label, English label]."""
-    if lang == "en" and len(choice) >= 3 and choice[2]:
-        return str(choice[2])
-    label = str(choice[1]) if len(choice) >= 2 else str(choice[0])
-    return str(text(label, lang=lang))
-
-
-def _choices(field: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    return [(str(c[0]), _choice_label(c, lang)) for c in field["choices"] if c]
-
-
-def _display(field: dict[str, Any], lang: str) -> Any:
-    value = field["value"]
-    if value in (None, "", []):
-        return ""
-    if field["choices"]:
-        labels = dict(_choices(field, lang))
-        if isinstance(value, list):
-            return "、".join(str(labels.get(str(v), v)) for v in value)
-        return labels.get(str(value), value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, dict):
-        return value.get("number") or value.get("name") or ""
-    if isinstance(value, list) and not (value and isinstance(value[0], dict)):
-        return "、".join(str(v) for v in value)
-    return value
-
-
-def _members(value: Any) -> list[dict[str, str]] | None:
-    if not (isinstance(value, list) and value and isinstance(value[0], dict)):
-        return None
-    relations = dict(Relation.choices)
-    return [
-        {
-            "name": str(m.get("name", "")),
-            "relation": str(relations.get(m.get("relation", ""), m.get("relation", ""))),
-            "id_number": str(m.get("id_number", "")),
-            "birth_date": str(m.get("birth_date", "")),
-        }
-        for m in value
-    ]
+def _back(kwargs: dict[str, Any], anchor: str = "") -> str:
+    """The page a POST came from: its application, its matter's guide, or My applications."""
+    if "application_id" in kwargs:
+        return reverse("portal:application", args=[kwargs["application_id"]])
+    if "code" in kwargs:
+        return reverse("portal:guide", args=[kwargs["code"]]) + anchor
+    return reverse("portal:me")
 
 
 INPUT_TYPES = {"date": "date", "integer": "number", "number": "number", "phone": "tel"}
 
 
-def _field_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def _field_rows(detail: ApplicationDetail) -> list[dict[str, Any]]:
     """The fields as the confirm page shows them (the application's detail already labels them
     in the reader's language; the values are the registry's, as held)."""
-    lang = language()
-    rows = []
-    for field in detail["fields"]:
-        rows.append(
-            {
-                **field,
-                "section": text(field["section"], lang=lang) if field["section"] else "",
-                "display": _display(field, lang),
-                "options": _choices(field, lang),
-                "members": _members(field["value"]),
-                "badge": _source_badge(field),
-                "input_type": INPUT_TYPES.get(field["type"], "text"),
-                "editable": field["missing"] and not field["derived"],
-            }
-        )
-    return rows
+    return [
+        {
+            **asdict(field),
+            "section": text(field.section) if field.section else "",
+            "display": display_value(field.type, field.value, field.choices),
+            "options": choice_options(field.choices),
+            "members": members(field.value),
+            "badge": source_sentence(field.source, field.origin, field.as_of),
+            "input_type": INPUT_TYPES.get(field.type, "text"),
+            "editable": field.missing and not field.derived,
+        }
+        for field in detail.fields
+    ]
 
 
 def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -185,20 +155,6 @@ def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
     for row in rows:
         sections.setdefault(row["section"] or "", []).append(row)
     return list(sections.items())
-
-
-def _timeline(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    roles = dict(Role.choices)
-    return [
-        {
-            "action": event_label(e["action"]),
-            "who": _("You") if e["role"] == RESIDENT else roles.get(e["role"], e["role"]),
-            "at": datetime.fromisoformat(e["at"]) if isinstance(e["at"], str) else e["at"],
-            "comment": e["comment"],
-        }
-        for e in detail["timeline"]
-        if e["action"] != "edit"
-    ]
 
 
 # --- public pages -------------------------------------------------------------------------
@@ -229,14 +185,11 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         catalog_services.search_opened(search_id=search_id, key=f"matter:{matter.code}")
     certificate = getattr(matter, "certificate_type", None)
     resident = current_resident(request)
-    current = None
-    if resident is not None:
-        current = (
-            Application.objects.filter(applicant=resident, matter=matter)
-            .exclude(status__in=[Status.REFUSED, Status.COMPLETED])
-            .order_by("-created_at")
-            .first()
-        )
+    current = (
+        application_selectors.current_application(person_id=resident.pk, matter_code=matter.code)
+        if resident is not None
+        else None
+    )
     return render(
         request,
         "portal/guide.html",
@@ -442,49 +395,26 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def apply(request: HttpRequest, code: str) -> HttpResponse:
-    """Start (or continue) an online application for the signed-in resident."""
+@resident_view
+def apply(request: HttpRequest, person: Person, code: str) -> HttpResponse:
+    """Start an online application for the signed-in resident, or open the one under way
+    (one per resident and matter, even for a double click: the service decides)."""
     matter = catalog.matter_by_code(code)
     if matter is None:
         raise Http404(_("No such matter."))
-    guide_url = reverse("portal:guide", args=[matter.code])
-    person = current_resident(request)
-    if person is None:
-        return redirect(_sign_in_url(f"{guide_url}#apply"))
-    if not matter.online:
-        messages.error(request, _("This matter cannot be applied for online."))
-        return redirect(guide_url)
-    principal = resident_principal(request, person)
-    try:
-        with transaction.atomic():
-            # One draft per resident and matter, even for a double click.
-            Person.objects.select_for_update().filter(pk=person.pk).first()
-            draft = (
-                application_selectors.queue_for(principal)
-                .filter(matter=matter, status__in=EDITABLE_STATUSES)
-                .order_by("-created_at")
-                .first()
-            )
-            if draft is None:
-                draft = application_services.application_create(
-                    principal=principal,
-                    matter_code=matter.code,
-                    applicant=person.id_number,
-                    channel="online",
-                )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(guide_url)
-    return redirect("portal:application", application_id=draft.pk)
+    application = application_services.application_start_or_resume(
+        principal=resident_principal(request, person),
+        matter_code=matter.code,
+        applicant=person.id_number,
+        channel=Channel.ONLINE,
+    )
+    return redirect("portal:application", application_id=application.pk)
 
 
 def _application_for(request: HttpRequest, person: Person, application_id: str) -> Application:
-    try:
-        return application_selectors.get_application(
-            principal=resident_principal(request, person), application_id=application_id
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return application_selectors.get_application(
+        principal=resident_principal(request, person), application_id=application_id
+    )
 
 
 def _application_page(
@@ -510,8 +440,8 @@ def _application_page(
             "matter_name": text(application.matter.name, application.matter.en, "name"),
             "sections": _sections(rows),
             "missing": [r for r in rows if r["missing"]],
-            "timeline": _timeline(detail),
-            "editable": "submit" in detail["allowed_actions"],
+            "timeline": timeline_rows(detail.timeline, for_resident=True),
+            "editable": detail.editable,
             "errors": errors or {},
             "certificates": resident_certificates.for_application(principal, application),
         },
@@ -519,19 +449,15 @@ def _application_page(
     )
 
 
-def application(request: HttpRequest, application_id: str) -> HttpResponse:
-    person = _require_resident(request)
-    if isinstance(person, HttpResponseRedirect):
-        return person
+@resident_view
+def application(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
     return _application_page(request, person, _application_for(request, person, application_id))
 
 
 @require_POST
-def application_save(request: HttpRequest, application_id: str) -> HttpResponse:
+@resident_view
+def application_save(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
     """Save what the registries could not supply (missing fields only)."""
-    person = _require_resident(request)
-    if isinstance(person, HttpResponseRedirect):
-        return person
     found = _application_for(request, person, application_id)
     prefix = "field-"
     typed = {
@@ -540,28 +466,22 @@ def application_save(request: HttpRequest, application_id: str) -> HttpResponse:
         if key.startswith(prefix) and (value := request.POST.get(key, "")).strip()
     }
     version_raw = request.POST.get("version", "")
-    version = int(version_raw) if version_raw.isdigit() else None
     try:
         application_services.application_update(
             principal=resident_principal(request, person),
             application_id=found.pk,
             fields=dict(typed),
-            version=version,
+            version=int(version_raw) if version_raw.isdigit() else None,
         )
     except InvalidFields as exc:
         return _application_page(request, person, found, errors=exc.errors, typed=typed, status=422)
-    except (StateConflict, VersionConflict) as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Saved."))
+    messages.success(request, _("Saved."))
     return redirect("portal:application", application_id=found.pk)
 
 
 @require_POST
-def application_submit(request: HttpRequest, application_id: str) -> HttpResponse:
-    person = _require_resident(request)
-    if isinstance(person, HttpResponseRedirect):
-        return person
+@resident_view
+def application_submit(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
     found = _application_for(request, person, application_id)
     try:
         application_services.application_submit(
@@ -571,12 +491,6 @@ def application_submit(request: HttpRequest, application_id: str) -> HttpRespons
         # A double click or a retried request: the first submit counted, nothing more happens.
         messages.info(request, _("This application was already submitted."))
         return redirect("portal:me")
-    except InvalidFields as exc:
-        messages.error(request, exc.message)
-        return redirect("portal:application", application_id=found.pk)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("portal:application", application_id=found.pk)
     messages.success(
         request,
         _("Submitted. The community will check it; you are told by text message."),
@@ -584,41 +498,22 @@ def application_submit(request: HttpRequest, application_id: str) -> HttpRespons
     return redirect("portal:me")
 
 
-def me(request: HttpRequest) -> HttpResponse:
-    """My applications: status and timeline of each."""
-    person = _require_resident(request)
-    if isinstance(person, HttpResponseRedirect):
-        return person
+@resident_view
+def me(request: HttpRequest, person: Person) -> HttpResponse:
+    """My applications: status and timeline of each (a fixed number of queries)."""
     principal = resident_principal(request, person)
-    items = []
-    for found in application_selectors.queue_for(principal).order_by("-created_at")[:50]:
-        events = list(found.events.all())
-        items.append(
-            {
-                "id": found.pk,
-                "number": found.number,
-                "matter": text(found.matter.name, found.matter.en, "name"),
-                "status": found.status,
-                "status_label": found.get_status_display(),
-                "created_at": found.created_at,
-                "submitted_at": found.submitted_at,
-                "deadline": found.deadline,
-                "timeline": _timeline(
-                    {
-                        "timeline": [
-                            {
-                                "action": e.action,
-                                "role": e.actor_role,
-                                "at": e.at,
-                                "comment": e.comment,
-                            }
-                            for e in events
-                        ]
-                    }
-                ),
-                "certificates": resident_certificates.for_application(principal, found),
-            }
+    certificates = resident_certificates.by_application(principal)
+    items = [
+        {
+            "summary": summary,
+            "matter": summary.matter_name,
+            "timeline": timeline_rows(summary.timeline, for_resident=True),
+            "certificates": certificates.get(str(summary.id), []),
+        }
+        for summary in application_selectors.application_list(
+            principal=principal, limit=50, with_timeline=True
         )
+    ]
     return render(
         request,
         "portal/me.html",
@@ -629,10 +524,8 @@ def me(request: HttpRequest) -> HttpResponse:
     )
 
 
-def my_certificates(request: HttpRequest) -> HttpResponse:
-    person = _require_resident(request)
-    if isinstance(person, HttpResponseRedirect):
-        return person
+@resident_view
+def my_certificates(request: HttpRequest, person: Person) -> HttpResponse:
     principal = resident_principal(request, person)
     return render(
         request,
@@ -644,10 +537,8 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
     )
 
 
-def certificate_download(request: HttpRequest, number: str) -> HttpResponse:
-    person = _require_resident(request)
-    if isinstance(person, HttpResponseRedirect):
-        return person
+@resident_view
+def certificate_download(request: HttpRequest, person: Person, number: str) -> HttpResponse:
     response = resident_certificates.download(resident_principal(request, person), number)
     if response is None:
         raise Http404(_("No such certificate."))

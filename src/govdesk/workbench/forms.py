@@ -1,8 +1,9 @@
 """The workbench's once-only form: the union of the fields of several applications (the steps
 of a bundle, or one application), each data element shown once with its value and source.
 
-Presentation only. Values, sources and what is missing come from
-``applications.selectors.application_detail``; saving goes through
+Presentation only. Values, sources and what is missing come typed from
+``applications.selectors.application_detail``; labels and display values from
+``presentation.values``; saving goes through
 ``applications.services.application_update``. Nothing here decides a business rule.
 """
 
@@ -10,138 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.http import QueryDict
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.functional import Promise
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from govdesk.applications.labels import event_label
-from govdesk.common.idnumbers import mask, mask_phone
-from govdesk.common.roles import Role
+from govdesk.applications.readmodels import ApplicationDetail, FieldValue
 from govdesk.forms.derivations import RULES
-from govdesk.people.models import Relation
+from govdesk.presentation.values import (
+    MATERIAL_LABELS,
+    choice_options,
+    display_value,
+    local_date,
+    masked_display,
+    source_name,
+)
 
-#: Names of the registries a value may come from (``origin`` of a registry value).
-REGISTRY_LABELS: dict[str, Promise] = {
-    "population": gettext_lazy("Population registry"),
-    "social_security": gettext_lazy("Social security registry"),
-    "civil_affairs": gettext_lazy("Civil affairs registry"),
-    "disabled_federation": gettext_lazy("Disabled Persons' Federation"),
-    "medical_insurance": gettext_lazy("Medical insurance registry"),
-    "licence_library": gettext_lazy("E-licence"),
-}
-#: What each kind of source is called on a badge.
-SOURCE_LABELS: dict[str, Promise] = {
-    "registry": gettext_lazy("Registry"),
-    "licence": gettext_lazy("E-licence"),
-    "captured": gettext_lazy("Captured earlier"),
-    "typed": gettext_lazy("Typed in this application"),
-    "derived": gettext_lazy("Computed"),
-    "default": gettext_lazy("Default"),
-}
-MATERIAL_LABELS: dict[str, Promise] = {
-    "licence": gettext_lazy("E-licence verified"),
-    "registry": gettext_lazy("From system data"),
-    "provided": gettext_lazy("Checked at the window"),
-    "required": gettext_lazy("Needed from the applicant"),
-}
-ACTION_LABELS: dict[str, Promise] = {
-    "submit": gettext_lazy("Submit"),
-    "accept": gettext_lazy("Accept"),
-    "return": gettext_lazy("Return for correction"),
-    "approve": gettext_lazy("Approve"),
-    "refuse": gettext_lazy("Refuse"),
-    "complete": gettext_lazy("Complete"),
-}
-#: Actions that need a reason in the comment box.
-NEEDS_REASON = frozenset({"return", "refuse"})
 #: Types the form cannot offer an input for.
 NOT_TYPED = frozenset({"list"})
 SOURCES_NOT_TYPED = frozenset({"registry", "licence"})
 PREFIX = "fact:"
 #: Marks a row whose input the request carries (each row has its own, so htmx keeps them all).
 SHOWN = "shown:"
-
-
-def _is_english() -> bool:
-    return (get_language() or "").startswith("en")
-
-
-def choice_label(choice: Sequence[str]) -> str:
-    """A choice is ``[value, Chinese label, English label]``."""
-    if _is_english() and len(choice) > 2 and choice[2]:
-        return str(choice[2])
-    return str(choice[1]) if len(choice) > 1 else str(choice[0])
-
-
-def display_value(kind: str, value: Any, choices: Sequence[Sequence[str]]) -> str:
-    """A value as a person reads it: choice labels, yes/no, members with their relation."""
-    if value is None or value == "" or value == []:
-        return ""
-    labels = {str(c[0]): choice_label(c) for c in choices}
-    separator = ", " if _is_english() else "、"
-    if kind == "choice":
-        return labels.get(str(value), str(value))
-    if kind == "multichoice" and isinstance(value, list):
-        return separator.join(labels.get(str(v), str(v)) for v in value)
-    if kind == "bool":
-        return _("Yes") if value else _("No")
-    if kind == "list" and isinstance(value, list):
-        return separator.join(_member(item) for item in value)
-    if isinstance(value, dict):
-        return separator.join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
-
-
-def _member(item: Any) -> str:
-    if not isinstance(item, dict):
-        return str(item)
-    relation = str(item.get("relation", ""))
-    label = Relation(relation).label if relation in Relation.values else relation
-    return f"{item.get('name', '')} ({label})"
-
-
-def local_date(stamp: str | None) -> str:
-    """``2026-03-01`` from an ISO date or timestamp, in local time."""
-    if not stamp:
-        return ""
-    moment = parse_datetime(stamp)
-    if moment is None:
-        return stamp[:10]
-    if timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
-    return moment.strftime("%Y-%m-%d")
-
-
-def local_time(stamp: str | None) -> datetime | None:
-    if not stamp:
-        return None
-    moment = parse_datetime(stamp)
-    if moment is not None and timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
-    return moment
-
-
-def source_badge(source: str | None, origin: str) -> str:
-    """The badge text: the registry's name for registry values, else the kind of source."""
-    if source == "registry":
-        return str(REGISTRY_LABELS.get(origin, SOURCE_LABELS["registry"]))
-    if source is None:
-        return _("Not known")
-    return str(SOURCE_LABELS.get(source, source))
-
-
-def role_label(role: str) -> str:
-    return str(Role(role).label) if role in Role.values else role
-
-
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
 
 
 def slug(key: str) -> str:
@@ -241,47 +132,40 @@ def _input_strings(kind: str, value: Any) -> tuple[str, list[str]]:
     return str(value), []
 
 
-def _row(f: Mapping[str, Any], step: int | None) -> FactRow:
-    kind = str(f["type"])
-    choices = [(str(c[0]), choice_label(c)) for c in f.get("choices") or []]
+def _row(f: FieldValue, step: int | None) -> FactRow:
     return FactRow(
-        key=str(f["key"]),
-        label=str(f["label"]),
-        type=kind,
-        choices=choices,
-        value=f["value"],
-        display=display_value(kind, f["value"], f.get("choices") or []),
-        source=f["source"],
-        origin=str(f.get("origin") or ""),
-        as_of=local_date(f.get("as_of")),
-        badge=source_badge(f["source"], str(f.get("origin") or "")),
-        required=bool(f["required"]),
-        missing=bool(f["missing"]),
-        derived=bool(f["derived"]),
-        conflict=f.get("conflict"),
+        key=f.key,
+        label=f.label,
+        type=f.type,
+        choices=choice_options(f.choices),
+        value=f.value,
+        display=display_value(f.type, f.value, f.choices),
+        source=f.source,
+        origin=f.origin,
+        as_of=local_date(f.as_of),
+        badge=source_name(f.source, f.origin),
+        required=f.required,
+        missing=f.missing,
+        derived=f.derived,
+        conflict=f.conflict,
         steps=[step] if step is not None else [],
     )
 
 
-def _may_edit(detail: Mapping[str, Any]) -> bool:
-    """The selectors offer ``submit`` exactly when this principal may still edit it."""
-    return "submit" in detail["allowed_actions"]
-
-
-def _take_value(row: FactRow, f: Mapping[str, Any]) -> None:
+def _take_value(row: FactRow, f: FieldValue) -> None:
     fresh = _row(f, None)
     for name in ("value", "display", "source", "origin", "as_of", "badge", "conflict"):
         setattr(row, name, getattr(fresh, name))
 
 
 def facts_build(
-    details: Sequence[Mapping[str, Any]],
+    details: Sequence[ApplicationDetail],
     *,
     posted: QueryDict | None = None,
     saved: str = "",
     errors: Mapping[str, str] | None = None,
 ) -> Facts:
-    """One row per data element across ``details`` (application_detail dicts, in step order).
+    """One row per data element across ``details`` (in step order).
 
     A value is shown as the first editable step sees it (else as the first step does); it is
     typed on that step. ``posted`` carries values typed but not saved yet, so that saving one
@@ -291,24 +175,22 @@ def facts_build(
     rows: dict[str, FactRow] = {}
     order: list[tuple[str, str]] = []
     for detail in details:
-        editable_step = _may_edit(detail)
-        step = detail["bundle"]["step"] if detail.get("bundle") else None
-        for f in detail["fields"]:
-            key = str(f["key"])
-            row = rows.get(key)
+        step = detail.bundle.step if detail.bundle is not None else None
+        for f in detail.fields:
+            row = rows.get(f.key)
             if row is None:
-                row = rows[key] = _row(f, step)
-                order.append((str(f.get("section") or ""), key))
+                row = rows[f.key] = _row(f, step)
+                order.append((f.section, f.key))
             else:
                 if step is not None:
                     row.steps.append(step)
-                row.required = row.required or bool(f["required"])
-                row.missing = row.missing or bool(f["missing"])
-                row.conflict = row.conflict or f.get("conflict")
-            if editable_step and row.target is None and not f["derived"]:
-                row.target = Target(str(detail["id"]), int(detail["version"]), step)
+                row.required = row.required or f.required
+                row.missing = row.missing or f.missing
+                row.conflict = row.conflict or f.conflict
+            if detail.editable and row.target is None and not f.derived:
+                row.target = Target(str(detail.id), detail.version, step)
                 _take_value(row, f)
-                row.conflict = row.conflict or f.get("conflict")
+                row.conflict = row.conflict or f.conflict
     for row in rows.values():
         row.editable = (
             row.target is not None
@@ -330,30 +212,18 @@ def facts_build(
     return Facts(list(sections.values()), rows)
 
 
-def _masked(kind: str, value: Any) -> Any:
-    """Conflicts carry raw values: ID, phone and account numbers are masked on screen."""
-    if value in (None, ""):
-        return value
-    if kind == "id_number":
-        return mask(str(value))
-    if kind == "phone":
-        return mask_phone(str(value))
-    if kind == "bank_account":
-        text = str(value)
-        return "*" * max(0, len(text) - 4) + text[-4:]
-    return value
-
-
 def _conflict_text(row: FactRow) -> str:
     conflict = row.conflict or {}
     choices = [[value, label] for value, label in row.choices]
-    registry, typed = (_masked(row.type, conflict.get(k)) for k in ("registry", "typed"))
+    registry, typed = (
+        masked_display(row.type, conflict.get(k), choices) for k in ("registry", "typed")
+    )
     return _(
         "Differs from the registry. Registry: %(registry)s. Typed by %(who)s on %(when)s: "
         "%(typed)s. The registry value is used."
     ) % {
-        "registry": display_value(row.type, registry, choices) or "—",
-        "typed": display_value(row.type, typed, choices) or "—",
+        "registry": registry or "—",
+        "typed": typed or "—",
         "who": conflict.get("typed_by") or "—",
         "when": local_date(conflict.get("at")) or "—",
     }
@@ -403,39 +273,23 @@ def _carry_unsaved(rows: dict[str, FactRow], posted: QueryDict, saved: str) -> N
             row.input_value, row.unsaved = str(raw), True
 
 
-def step_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
+def step_summary(detail: ApplicationDetail) -> dict[str, Any]:
     """What a screen shows of one step: status, materials, print link data."""
     return {
-        "id": detail["id"],
-        "number": detail["number"],
-        "matter": detail["matter"],
-        "step": detail["bundle"]["step"] if detail.get("bundle") else None,
-        "status": detail["status"],
-        "status_label": detail["status_label"],
-        "version": detail["version"],
-        "editable": _may_edit(detail),
-        "missing": [f["label"] for f in detail["fields"] if f["missing"]],
-        "materials": [
-            {**m, "status_label": str(MATERIAL_LABELS.get(m["status"], m["status"]))}
-            for m in detail["materials"]
-        ],
-        "optional_materials": [
-            {**m, "status_label": str(MATERIAL_LABELS.get(m["status"], m["status"]))}
-            for m in detail["optional_materials"]
-        ],
-        "form_title": detail["form"]["title"],
+        "id": detail.id,
+        "number": detail.number,
+        "matter": detail.matter,
+        "step": detail.bundle.step if detail.bundle is not None else None,
+        "status": detail.status,
+        "status_label": detail.status_label,
+        "version": detail.version,
+        "editable": detail.editable,
+        "missing": [f.label for f in detail.missing],
+        "materials": [_material(m) for m in detail.materials],
+        "optional_materials": [_material(m) for m in detail.optional_materials],
+        "form_title": detail.form_title,
     }
 
 
-def timeline(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "action": event_label(e["action"]),
-            "actor": e["actor"],
-            "role": role_label(e["role"]),
-            "at": local_time(e["at"]),
-            "comment": e["comment"],
-            "to": e["to"],
-        }
-        for e in detail["timeline"]
-    ]
+def _material(m: Any) -> dict[str, Any]:
+    return {**m.as_json(), "status_label": str(MATERIAL_LABELS.get(m.status, m.status))}

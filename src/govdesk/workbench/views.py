@@ -20,16 +20,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from govdesk.accounts.models import User
-from govdesk.applications import selectors, services
+from govdesk.applications import lifecycle, selectors, services
 from govdesk.applications.errors import InvalidFields, NotFound, StateConflict
 from govdesk.applications.models import Application, BundleRun, Channel
 from govdesk.catalog.models import Matter
-from govdesk.common.errors import DomainError
-from govdesk.common.idnumbers import InvalidIdNumber, mask, normalise, parse
+from govdesk.common.errors import DomainError, Unavailable
+from govdesk.common.idnumbers import InvalidIdNumber, normalise, parse
 from govdesk.common.principal import Principal
-from govdesk.people.models import Person, Relation
+from govdesk.people.models import Person
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
+from govdesk.presentation.http import pdf_response
+from govdesk.presentation.values import local_date, relation_label, timeline_rows
 from govdesk.workbench import forms as wb
 
 View = Callable[..., HttpResponse]
@@ -59,7 +61,9 @@ def _problem(
 
 
 def staff_view(view: View) -> View:
-    """Signed-in staff with a role only; a domain error becomes a page with its status."""
+    """Signed-in staff with a role only. Any domain error the view lets through becomes one
+    page with its status (404, 403, 409, 422, or 503 for a registry or printer that cannot
+    be reached): views catch only what they answer differently."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -74,7 +78,9 @@ def staff_view(view: View) -> View:
         try:
             return view(request, *args, **kwargs)
         except DomainError as exc:
-            return _problem(request, http_status(exc), exc.message, getattr(exc, "errors", None))
+            if isinstance(exc, Unavailable):
+                logger.warning("workbench %s: %s", request.path, exc.code)
+            return _problem(request, http_status(exc), exc.message, exc.errors)
 
     return wrapper
 
@@ -89,21 +95,7 @@ def _idempotency_key() -> str:
 @require_GET
 @staff_view
 def home(request: HttpRequest) -> HttpResponse:
-    principal = principal_of(request)
-    queue = [
-        {
-            "id": a.pk,
-            "number": a.number,
-            "matter": a.matter.name,
-            "applicant": a.applicant.name,
-            "applicant_id": mask(a.applicant.id_number),
-            "status": a.status,
-            "status_label": a.get_status_display(),
-            "deadline": a.deadline,
-            "submitted_at": a.submitted_at,
-        }
-        for a in selectors.queue_for(principal)[:100]
-    ]
+    queue = selectors.application_list(principal=principal_of(request), limit=100)
     return render(request, "workbench/home.html", {"queue": queue})
 
 
@@ -150,7 +142,7 @@ def _person_page(request: HttpRequest, id_number: str) -> HttpResponse:
             "card": card,
             "id_number": value,
             "sex_label": _("Female") if card["sex"] == "F" else _("Male"),
-            "as_of": wb.local_date(card["name"]["as_of"]) if card.get("name") else "",
+            "as_of": local_date(card["name"]["as_of"]) if card.get("name") else "",
             "members": _members(card),
             "open_applications": open_apps,
             "bundles": selectors.suggested_bundles(id_number=value),
@@ -165,9 +157,7 @@ def _members(card: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             **m,
-            "relation_text": Relation(m["relation"]).label
-            if m["relation"] in Relation.values
-            else m["relation"],
+            "relation_text": relation_label(m["relation"]),
             "sex_label": _("Female") if m["sex"] == "F" else _("Male"),
         }
         for m in household.get("members", [])
@@ -508,15 +498,14 @@ def _application_context(
         {
             "application": detail,
             "step": context["steps"][0],
-            "timeline": wb.timeline(detail),
+            "timeline": timeline_rows(detail.timeline),
             "actions": [
                 {
                     "name": a,
-                    "label": wb.action_label(a),
-                    "needs_reason": a in wb.NEEDS_REASON,
+                    "label": lifecycle.button_label(a),
+                    "needs_reason": lifecycle.needs_reason(a),
                 }
-                for a in detail["allowed_actions"]
-                if a != "submit"
+                for a in detail.decisions
             ],
             "idem": _idempotency_key(),
         }
@@ -590,7 +579,7 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
     messages.success(
         request,
         _("%(action)s: done. The application is now %(status)s.")
-        % {"action": wb.action_label(action), "status": body["status"]},
+        % {"action": lifecycle.button_label(action), "status": body["status"]},
     )
     return redirect("workbench:application", application_id=application_id)
 
@@ -602,10 +591,7 @@ def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
     from govdesk.certificates import selectors as certificates
 
     certificate, pdf = certificates.certificate_pdf(principal=principal_of(request), number=number)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, certificate.number)
 
 
 @require_POST
@@ -644,7 +630,4 @@ def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
             _("The form cannot be printed right now (%(reason)s). Try again later.")
             % {"reason": type(exc).__name__},
         )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{found.number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, found.number)

@@ -25,7 +25,8 @@ def local_name(entry: Any) -> str:
         name = entry.get("name", "")
         en = entry.get("en") or {"name": entry.get("name_en", "")}
     else:
-        name, en = entry.name, getattr(entry, "en", None) or {}
+        name = entry.name
+        en = getattr(entry, "en", None) or {"name": getattr(entry, "name_en", "")}
     return str(text(name, en, "name"))
 
 

@@ -1,0 +1,128 @@
+"""What the application selectors return: typed values, not JSON.
+
+The interface layers format them: the API turns them into its JSON schema, the workbench and
+the portal into rows and labels (``presentation``). Times are aware datetimes, dates are dates;
+nothing here is translated to a string for a particular screen, except the names that come
+from the catalogue in the reader's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from govdesk.applications.lifecycle import Action, Status
+from govdesk.applications.materials import MaterialStatus
+
+
+@dataclass(frozen=True)
+class MatterRef:
+    code: str
+    name: str
+    name_en: str
+    department: str
+    decided_at: str
+
+
+@dataclass(frozen=True)
+class BundleStepRef:
+    run_id: UUID
+    code: str
+    name: str
+    step: int | None
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One field of the application's form: its value (masked where the viewer may not see
+    it in full), where the value came from and when, and whether it is still missing."""
+
+    key: str
+    label: str
+    type: str
+    choices: list[list[str]]
+    section: str
+    value: Any
+    source: str | None  # registry | licence | captured | typed | derived | default
+    origin: str
+    as_of: str | None
+    required: bool
+    missing: bool
+    derived: bool
+    conflict: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    action: str  # an ``Action`` value
+    from_status: str
+    to_status: str
+    actor: str
+    role: str
+    at: datetime
+    comment: str
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    """The application as a screen or the API shows it in full."""
+
+    id: UUID
+    number: str
+    matter: MatterRef
+    applicant_name: str
+    applicant_id_number: str  # masked unless the viewer may and asked to see it
+    channel: str
+    status: Status
+    status_label: str
+    version: int
+    created_at: datetime
+    submitted_at: datetime | None
+    deadline: date | None
+    time_limit_days: int
+    bundle: BundleStepRef | None
+    form_code: str
+    form_title: str
+    fields: list[FieldValue]
+    materials: list[MaterialStatus]
+    optional_materials: list[MaterialStatus]
+    timeline: list[TimelineEvent]
+    allowed_actions: list[Action]
+    certificate: dict[str, Any] | None
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def editable(self) -> bool:
+        """The viewer may still change and submit it."""
+        return Action.SUBMIT in self.allowed_actions
+
+    @property
+    def decisions(self) -> list[Action]:
+        """The decisions the viewer may take now (everything but submitting)."""
+        return [a for a in self.allowed_actions if a != Action.SUBMIT]
+
+    @property
+    def missing(self) -> list[FieldValue]:
+        return [f for f in self.fields if f.missing]
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    """A row of a list: no fields, no materials; the timeline only where asked for."""
+
+    id: UUID
+    number: str
+    matter_code: str
+    matter_name: str
+    applicant_name: str
+    applicant_id_number: str  # always masked
+    channel: str
+    status: Status
+    status_label: str
+    created_at: datetime
+    submitted_at: datetime | None
+    deadline: date | None
+    editable: bool
+    timeline: list[TimelineEvent] = field(default_factory=list)

@@ -1,0 +1,201 @@
+"""People-facing values, one way for every screen: choice labels, display values, the names
+of sources, local dates and times, roles and timelines.
+
+The workbench and the portal both format the typed values of the selectors with these; they
+differ only where their readers do (a clerk's badge names the source; a resident reads a
+sentence about it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from govdesk.applications.lifecycle import event_label
+from govdesk.applications.readmodels import TimelineEvent
+from govdesk.catalog.i18n import language, text
+from govdesk.common.idnumbers import mask_value
+from govdesk.common.roles import RESIDENT, Role
+from govdesk.people.models import Relation, Source
+
+#: What each kind of source is called on a clerk's badge (registry values name the registry).
+SOURCE_KIND_LABELS: dict[str, Promise] = {
+    "registry": gettext_lazy("Registry"),
+    "licence": gettext_lazy("E-licence"),
+    "captured": gettext_lazy("Captured earlier"),
+    "typed": gettext_lazy("Typed in this application"),
+    "derived": gettext_lazy("Computed"),
+    "default": gettext_lazy("Default"),
+}
+#: What the materials checklist says of each material's status.
+MATERIAL_LABELS: dict[str, Promise] = {
+    "licence": gettext_lazy("E-licence verified"),
+    "registry": gettext_lazy("From system data"),
+    "provided": gettext_lazy("Checked at the window"),
+    "required": gettext_lazy("Needed from the applicant"),
+}
+
+
+def is_english() -> bool:
+    return language() == "en"
+
+
+def separator() -> str:
+    return ", " if is_english() else "、"
+
+
+def choice_label(choice: Sequence[Any]) -> str:
+    """A choice is ``[value, Chinese label, English label]``; the label in the reader's
+    language (Traditional converted from the Chinese label)."""
+    if is_english() and len(choice) > 2 and choice[2]:
+        return str(choice[2])
+    label = str(choice[1]) if len(choice) > 1 else str(choice[0])
+    return str(text(label))
+
+
+def choice_options(choices: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
+    return [(str(c[0]), choice_label(c)) for c in choices if c]
+
+
+def relation_label(relation: str) -> str:
+    return str(Relation(relation).label) if relation in Relation.values else relation
+
+
+def member_label(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    return f"{item.get('name', '')} ({relation_label(str(item.get('relation', '')))})"
+
+
+def display_value(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) -> str:
+    """A value as a person reads it: choice labels, yes/no, members with their relation, a
+    licence or account by its number."""
+    if value is None or value == "" or value == []:
+        return ""
+    labels = dict(choice_options(choices))
+    if isinstance(value, list):
+        if kind == "list" or (value and isinstance(value[0], dict)):
+            return separator().join(member_label(item) for item in value)
+        return separator().join(labels.get(str(v), str(v)) for v in value)
+    if labels:
+        return labels.get(str(value), str(value))
+    if isinstance(value, bool) or kind == "bool":
+        return _("Yes") if value else _("No")
+    if isinstance(value, dict):
+        named = value.get("number") or value.get("name")
+        if named:
+            return str(named)
+        return separator().join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def masked_display(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) -> str:
+    """``display_value`` of the masked value (for values a screen must never show in full,
+    such as the two sides of a conflict)."""
+    return display_value(kind, mask_value(kind, value), choices)
+
+
+def members(value: Any) -> list[dict[str, str]] | None:
+    """A list of people (household members) as rows, or None if ``value`` is not one."""
+    if not (isinstance(value, list) and value and isinstance(value[0], dict)):
+        return None
+    return [
+        {
+            "name": str(m.get("name", "")),
+            "relation": relation_label(str(m.get("relation", ""))),
+            "id_number": str(m.get("id_number", "")),
+            "birth_date": str(m.get("birth_date", "")),
+        }
+        for m in value
+    ]
+
+
+def source_name(source: str | None, origin: str) -> str:
+    """The name of where a value came from: the registry's own name for registry and licence
+    values, else the kind of source."""
+    if source in {"registry", "licence"} and origin in Source.values:
+        return str(Source(origin).label)
+    if source is None:
+        return _("Not known")
+    return str(SOURCE_KIND_LABELS.get(source, source))
+
+
+def source_sentence(source: str | None, origin: str, as_of: str | None) -> str:
+    """The same for a resident, as a phrase: "from Population registry, 2026-03-01"."""
+    when = local_date(as_of)
+    if source in {"registry", "licence"}:
+        name = source_name(source, origin)
+        if when:
+            return _("from %(source)s, %(date)s") % {"source": name, "date": when}
+        return _("from %(source)s") % {"source": name}
+    if source == "captured":
+        return _("given earlier, %(date)s") % {"date": when}
+    if source == "typed":
+        return _("typed in this application")
+    if source == "derived":
+        return _("worked out from the facts above")
+    if source == "default":
+        return _("standard wording")
+    return ""
+
+
+def local_time(moment: datetime | str | None) -> datetime | None:
+    """A moment in the deployment's time zone (ISO strings are parsed)."""
+    if moment is None or moment == "":
+        return None
+    parsed = parse_datetime(moment) if isinstance(moment, str) else moment
+    if parsed is not None and timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    return parsed
+
+
+def local_date(moment: date | datetime | str | None) -> str:
+    """``2026-03-01``: the local date of a moment, a date, or an ISO date or timestamp."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        parsed = parse_datetime(moment)
+        if parsed is None:
+            return moment[:10]
+        moment = parsed
+    if isinstance(moment, datetime):
+        moment = local_time(moment) or moment
+        return moment.strftime("%Y-%m-%d")
+    return moment.isoformat()
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
+
+
+def timeline_rows(
+    events: Sequence[TimelineEvent], *, for_resident: bool = False
+) -> list[dict[str, Any]]:
+    """The timeline as people read it. A resident sees "You" for their own steps and the role
+    (never the name) of staff, and no editing events."""
+    rows = []
+    for e in events:
+        if for_resident and e.action == "edit":
+            continue
+        who = e.actor
+        if for_resident:  # a resident reads roles, never the names of staff
+            who = _("You") if e.role == RESIDENT else role_label(e.role)
+        rows.append(
+            {
+                "action": event_label(e.action),
+                "who": who,
+                "actor": e.actor,
+                "role": role_label(e.role),
+                "at": local_time(e.at),
+                "comment": e.comment,
+                "to": e.to_status,
+            }
+        )
+    return rows
