@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from govdesk.accounts import services
 from govdesk.accounts.models import User
+from govdesk.common.http import client_ip
 
 
 class LockoutModelBackend(ModelBackend):
@@ -21,7 +22,7 @@ class LockoutModelBackend(ModelBackend):
     ) -> User | None:
         if username is None or password is None:
             return None
-        ip = services.client_ip(request)
+        ip = client_ip(request)
         if services.login_is_locked(username=username):
             services.login_failure_record(username=username, ip=ip, locked=True)
             return None

@@ -10,7 +10,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model
-from django.http import HttpRequest
 from django.utils import timezone
 
 from govdesk.accounts.models import ApiToken, User
@@ -23,12 +22,6 @@ from govdesk.organisations.models import Department, Region, ServicePoint
 from govdesk.people.models import Person
 
 TOKEN_PREFIX = "gd_"  # noqa: S105 - a prefix, not a secret
-
-
-def client_ip(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def login_is_locked(*, username: str) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from govdesk.accounts.services import client_ip, token_lookup
+from govdesk.accounts.services import token_lookup
+from govdesk.common.http import client_ip
 from govdesk.common.principal import Principal
 
 

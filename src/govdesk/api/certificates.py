@@ -11,7 +11,8 @@ from ninja import Field, Router, Schema, Status
 
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import ErrorOut, ValidationErrorOut
-from govdesk.certificates import ratelimit, selectors, services
+from govdesk.certificates import selectors, services
+from govdesk.common import ratelimit
 from govdesk.presentation.http import pdf_response
 
 verify_router = Router(tags=["certificates"])

@@ -12,7 +12,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from govdesk.certificates import ratelimit, selectors
+from govdesk.certificates import selectors
+from govdesk.common import ratelimit
 
 MAX_UPLOAD = 5 * 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from govdesk.accounts.services import client_ip
+from govdesk.common.http import client_ip
 from govdesk.common.principal import Principal
 from govdesk.people.models import Person
 

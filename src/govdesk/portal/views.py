@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govdesk.accounts.identity import SignInError, demo_code, identity_provider
-from govdesk.accounts.services import client_ip
 from govdesk.applications import selectors as application_selectors
 from govdesk.applications import services as application_services
 from govdesk.applications.errors import (
@@ -34,6 +33,7 @@ from govdesk.catalog import services as catalog_services
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter
 from govdesk.common.errors import DomainError, Unavailable
+from govdesk.common.http import client_ip
 from govdesk.organisations.models import Department
 from govdesk.people.models import Person
 from govdesk.portal import certificates as resident_certificates

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from govdesk.accounts.services import client_ip
+from govdesk.common.http import client_ip
 
 
 @dataclass(frozen=True)
