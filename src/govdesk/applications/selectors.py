@@ -43,6 +43,12 @@ def get_application(*, principal: Principal, application_id: UUID | str) -> Appl
         ).get(pk=application_id)
     except (Application.DoesNotExist, ValueError) as exc:
         raise NotFound(_("No such application.")) from exc
+    ensure_readable(principal, application)
+    return application
+
+
+def ensure_readable(principal: Principal, application: Application) -> None:
+    """Refuse (as not found, audited) an application this principal may not read."""
     if not policies.may_read(principal, application):
         audit_record(
             actor=principal.actor(),
@@ -52,7 +58,6 @@ def get_application(*, principal: Principal, application_id: UUID | str) -> Appl
             detail={"application": str(application.id)},
         )
         raise NotFound(_("No such application."))
-    return application
 
 
 def resolved_fields(application: Application, form: FormSpec) -> dict[str, Resolved]:

@@ -46,7 +46,7 @@ from govdesk.applications.models import (
     Channel,
     IdempotentRequest,
 )
-from govdesk.applications.selectors import current_application
+from govdesk.applications.selectors import current_application, ensure_readable
 from govdesk.applications.workdays import add_working_days
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
@@ -195,18 +195,6 @@ def _locked(application_id: UUID | str) -> Application:
     return application
 
 
-def _check_read(principal: Principal, application: Application) -> None:
-    if not policies.may_read(principal, application):
-        audit_record(
-            actor=principal.actor(),
-            action=AuditAction.APPLICATION_READ,
-            result="denied",
-            subject=person_subject(application.applicant.id_number),
-            detail={"application": str(application.id)},
-        )
-        raise NotFound(_("No such application."))
-
-
 @transaction.atomic(durable=True)
 def application_update(
     *,
@@ -219,7 +207,7 @@ def application_update(
     """Type values into a draft. Each becomes a captured fact about the applicant, reused by
     every later form. All-or-nothing: one bad field and nothing is saved."""
     application = _locked(application_id)
-    _check_read(principal, application)
+    ensure_readable(principal, application)
     if not policies.may_edit(principal, application):
         raise StateConflict(
             _("This application cannot be edited now (status: %(s)s).")
@@ -308,7 +296,7 @@ def _snapshot(resolved: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def application_submit(*, principal: Principal, application_id: UUID | str) -> Application:
     application = _locked(application_id)
-    _check_read(principal, application)
+    ensure_readable(principal, application)
     if application.status not in lifecycle.EDITABLE_STATUSES:
         raise StateConflict(_("This application was already submitted."), status=application.status)
     step = policies.transition(principal, application, Action.SUBMIT)
@@ -356,7 +344,7 @@ def application_act(
     """A decision (``lifecycle.DECISIONS``: accept, return, approve, refuse, complete) by the
     role and level the lifecycle table names; a reason where the table asks for one."""
     application = _locked(application_id)
-    _check_read(principal, application)
+    ensure_readable(principal, application)
     if action not in lifecycle.DECISIONS:
         raise InvalidFields(
             _("Unknown action."),
@@ -436,7 +424,7 @@ def application_outcomes_retry(*, principal: Principal, application_id: UUID | s
     from govdesk.applications.outcomes import failed, pending
 
     application = _locked(application_id)
-    _check_read(principal, application)
+    ensure_readable(principal, application)
     if principal.kind != "staff":
         raise NotAllowed(_("Only staff may retry what follows an approval."))
     if application.status not in lifecycle.OUTCOME_STATUSES:

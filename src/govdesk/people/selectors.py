@@ -85,48 +85,32 @@ def person_card(
         )
         raise
     subject = person_subject(parsed.value)
-    if not may_read_people(principal):
+
+    def audit(result: str, detail: dict[str, Any] | None = None) -> None:
         audit_record(
             actor=actor,
             action=AuditAction.PERSON_READ,
-            result=Result.DENIED,
+            result=result,
             purpose=purpose,
             subject=subject,
-            detail={"why": "role"},
+            detail=detail,
         )
+
+    if not may_read_people(principal):
+        audit(Result.DENIED, {"why": "role"})
         raise AccessDenied(_("Your role may not read people's records."))
     found = registry().lookup(subjects=[parsed.value], elements=CARD_ELEMENTS).get(parsed.value)
     if not found or "person.name" not in found:
-        audit_record(
-            actor=actor,
-            action=AuditAction.PERSON_READ,
-            result=Result.NOT_FOUND,
-            purpose=purpose,
-            subject=subject,
-        )
+        audit(Result.NOT_FOUND)
         raise PersonNotFound(_("No person with this ID number is in the registry."))
     region_code = found.get("household.region_code")
     region = region_by_code(region_code.value) if region_code is not None else None
     if not principal.covers(region):
-        audit_record(
-            actor=actor,
-            action=AuditAction.PERSON_READ,
-            result=Result.DENIED,
-            purpose=purpose,
-            subject=subject,
-            detail={"why": "jurisdiction"},
-        )
+        audit(Result.DENIED, {"why": "jurisdiction"})
         raise AccessDenied(_("This person lives outside your jurisdiction."))
     show_full = unmask and may_unmask(principal)
     card = _card(found, parsed.value, show_full, date.today())
-    audit_record(
-        actor=actor,
-        action=AuditAction.PERSON_READ,
-        result=Result.OK,
-        purpose=purpose,
-        subject=subject,
-        detail={"unmasked": show_full, "asked_unmask": unmask},
-    )
+    audit(Result.OK, {"unmasked": show_full, "asked_unmask": unmask})
     return card
 
 

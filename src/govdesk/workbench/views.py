@@ -465,25 +465,27 @@ def _submit_all(request: HttpRequest, scope: Scope) -> HttpResponse:
     return render(request, scope.template, context, status=422)
 
 
-@require_POST
-@staff_view
-def bundle_fields(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    scope = _bundle_scope(principal_of(request), run_id)
-    return _save_field(request, scope)
+def _scoped(handler: Callable[[HttpRequest, Scope], HttpResponse], scope_of: Any) -> View:
+    """A POST view of the workspace: the same handler for a bundle's steps and for one
+    application; only how the scope is found differs."""
+
+    @require_POST
+    @staff_view
+    def view(request: HttpRequest, **kwargs: UUID) -> HttpResponse:
+        (object_id,) = kwargs.values()
+        return handler(request, scope_of(principal_of(request), object_id))
+
+    view.__name__ = handler.__name__.lstrip("_")
+    return view
 
 
-@require_POST
-@staff_view
-def bundle_materials(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    scope = _bundle_scope(principal_of(request), run_id)
-    return _mark_material(request, scope)
+bundle_fields = _scoped(_save_field, _bundle_scope)
 
 
-@require_POST
-@staff_view
-def bundle_submit(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    scope = _bundle_scope(principal_of(request), run_id)
-    return _submit_all(request, scope)
+bundle_materials = _scoped(_mark_material, _bundle_scope)
+
+
+bundle_submit = _scoped(_submit_all, _bundle_scope)
 
 
 # One application ------------------------------------------------------------------------
@@ -513,6 +515,23 @@ def _application_context(
     return context
 
 
+def _application_problem(
+    request: HttpRequest,
+    principal: Principal,
+    application_id: UUID,
+    exc: DomainError,
+    **extra: Any,
+) -> HttpResponse:
+    """The application page again, read afresh, with what went wrong above the actions."""
+    status = http_status(exc)
+    scope = _application_scope(principal, application_id)
+    context = _application_context(
+        request, principal, scope, problem=exc.message, problem_status=status
+    )
+    context.update(extra)
+    return render(request, "workbench/application.html", context, status=status)
+
+
 @require_GET
 @staff_view
 def application(request: HttpRequest, application_id: UUID) -> HttpResponse:
@@ -523,25 +542,13 @@ def application(request: HttpRequest, application_id: UUID) -> HttpResponse:
     )
 
 
-@require_POST
-@staff_view
-def application_fields(request: HttpRequest, application_id: UUID) -> HttpResponse:
-    scope = _application_scope(principal_of(request), application_id)
-    return _save_field(request, scope)
+application_fields = _scoped(_save_field, _application_scope)
 
 
-@require_POST
-@staff_view
-def application_materials(request: HttpRequest, application_id: UUID) -> HttpResponse:
-    scope = _application_scope(principal_of(request), application_id)
-    return _mark_material(request, scope)
+application_materials = _scoped(_mark_material, _application_scope)
 
 
-@require_POST
-@staff_view
-def application_submit(request: HttpRequest, application_id: UUID) -> HttpResponse:
-    scope = _application_scope(principal_of(request), application_id)
-    return _submit_all(request, scope)
+application_submit = _scoped(_submit_all, _application_scope)
 
 
 @require_POST
@@ -569,13 +576,9 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
             action=run,
         )
     except DomainError as exc:
-        scope = _application_scope(principal, application_id)
-        context = _application_context(
-            request, principal, scope, problem=exc.message, problem_status=http_status(exc)
+        return _application_problem(
+            request, principal, application_id, exc, action_errors=exc.errors, comment=comment
         )
-        context["action_errors"] = getattr(exc, "errors", {})
-        context["comment"] = comment
-        return render(request, "workbench/application.html", context, status=http_status(exc))
     messages.success(
         request,
         _("%(action)s: done. The application is now %(status)s.")
@@ -602,11 +605,7 @@ def application_retry(request: HttpRequest, application_id: UUID) -> HttpRespons
     try:
         services.application_outcomes_retry(principal=principal, application_id=application_id)
     except DomainError as exc:
-        scope = _application_scope(principal, application_id)
-        context = _application_context(
-            request, principal, scope, problem=exc.message, problem_status=http_status(exc)
-        )
-        return render(request, "workbench/application.html", context, status=http_status(exc))
+        return _application_problem(request, principal, application_id, exc)
     messages.success(request, _("Tried again. The result is shown below."))
     return redirect("workbench:application", application_id=application_id)
 
