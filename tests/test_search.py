@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from govdesk.catalog import search as search_module
+from govdesk import catalog
 from govdesk.catalog.search import Hit, SearchDoc, SearchIndex, docs_from_yaml
 
-DATA = Path(search_module.__file__).resolve().parent / "data"
+DATA = Path(catalog.__file__).resolve().parent / "data"
 # The product owner's development set lives beside the checkout (../shared/data); a copy is kept
 # in tests/data so that a clone elsewhere (CI) still runs it. The shared one wins when present.
 _SHARED_DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "search-dev.tsv"
