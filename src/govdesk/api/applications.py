@@ -239,10 +239,13 @@ def _once(
 
     return Status(
         *services.run_idempotent(
-            scope=f"{principal.name}:{scope}",
+            scope=f"{principal.key}:{scope}",
             key=_idempotency_key(request),
             action=run,
             body=body,
+            on_replay=lambda stored: selectors.replay_check(
+                principal=principal, application_id=str(stored.get("id", ""))
+            ),
         )
     )
 
@@ -392,7 +395,7 @@ def start_bundle(request: HttpRequest, code: str, payload: BundleStartIn) -> Sta
 
     return Status(
         *services.run_idempotent(
-            scope=f"{principal.name}:bundle:{code}",
+            scope=f"{principal.key}:bundle:{code}",
             key=_idempotency_key(request),
             action=run,
             body=payload.model_dump(),

@@ -107,7 +107,7 @@ def certificate_list(
     found = list(
         selectors.certificates_for(principal=principal, status=status)[: max(1, min(limit, 200))]
     )
-    selectors.list_audit(principal=principal, count=len(found))
+    selectors.list_audit(principal=principal, certificates=found)
     return [selectors.certificate_json(c, principal=principal) for c in found]
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "BundleRun",
     "Channel",
     "IdempotentRequest",
+    "NumberTicket",
     "Status",
 ]
 
@@ -108,6 +109,21 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.action}"
+
+
+class NumberTicket(models.Model):
+    """One row per application number ever handed out: the database's own counter makes
+    numbers unique without a lock or a retry (a rolled-back creation leaves a gap, never a
+    duplicate)."""
+
+    id = models.BigAutoField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("application number")
+        verbose_name_plural = _("application numbers")
+
+    def __str__(self) -> str:
+        return str(self.id)
 
 
 class IdempotentRequest(models.Model):

@@ -7,14 +7,41 @@ from govdesk.applications import lifecycle
 from govdesk.applications.lifecycle import Action, Transition
 from govdesk.applications.models import Application
 from govdesk.common.principal import Principal
+from govdesk.common.roles import Role
 
 STAFF_READERS = lifecycle.STAFF
 
 
 def may_read(principal: Principal, application: Application) -> bool:
+    """A resident their own; staff of the applicant's area, and of the matter's department
+    where they belong to one."""
     if principal.kind == "resident":
         return principal.person is not None and principal.person.pk == application.applicant_id
-    return principal.role in STAFF_READERS and principal.covers(application.region)
+    return (
+        principal.role in STAFF_READERS
+        and principal.covers(application.region)
+        and in_department(principal, application)
+    )
+
+
+def in_department(principal: Principal, application: Application) -> bool:
+    """Staff who belong to a department (a bureau's reviewers and approvers) deal only with
+    its matters; staff of a service centre or station (no department) with every matter."""
+    user = principal.user
+    return (
+        user is None
+        or user.department_id is None
+        or (user.department_id == application.matter.department_id)
+    )
+
+
+def at_own_level(principal: Principal, application: Application) -> bool:
+    """An approver decides the matters decided at their own level (a district bureau the
+    district's matters; city matters need the city's approver)."""
+    if principal.role != Role.APPROVER:
+        return True
+    home = principal.jurisdiction
+    return home is not None and home.level == application.matter.decided_at
 
 
 def may_edit(principal: Principal, application: Application) -> bool:
@@ -25,15 +52,27 @@ def may_edit(principal: Principal, application: Application) -> bool:
     return bool(_rows(principal, application, Action.SUBMIT)) and may_read(principal, application)
 
 
+def may_attest_materials(principal: Principal, application: Application) -> bool:
+    """Only window staff, who saw the papers, may record a material as checked."""
+    return (
+        principal.kind == "staff"
+        and principal.role == Role.CLERK
+        and may_edit(principal, application)
+    )
+
+
 def _rows(
     principal: Principal, application: Application, action: str | None = None
 ) -> list[Transition]:
-    return lifecycle.transitions(
+    rows = lifecycle.transitions(
         status=application.status,
         role=principal.role,
         level=application.matter.decided_at,
         action=action,
     )
+    if principal.kind == "staff" and not at_own_level(principal, application):
+        return [t for t in rows if t.action == Action.SUBMIT]
+    return rows
 
 
 def transition(principal: Principal, application: Application, action: str) -> Transition | None:

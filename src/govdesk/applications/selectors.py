@@ -24,7 +24,7 @@ from govdesk.applications.readmodels import (
     TimelineEvent,
 )
 from govdesk.audit.actions import AuditAction
-from govdesk.audit.services import audit_record, person_subject
+from govdesk.audit.services import audit_list_read, audit_record, person_subject
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle
 from govdesk.common.idnumbers import mask, mask_value
@@ -45,6 +45,19 @@ def get_application(*, principal: Principal, application_id: UUID | str) -> Appl
         raise NotFound(_("No such application.")) from exc
     ensure_readable(principal, application)
     return application
+
+
+def replay_check(*, principal: Principal, application_id: str) -> None:
+    """Before a stored response about an application is given again (an Idempotency-Key
+    replay): the caller must still be allowed to read it, and a staff read is audited."""
+    application = get_application(principal=principal, application_id=application_id)
+    if principal.kind == "staff":
+        audit_record(
+            actor=principal.actor(),
+            action=AuditAction.APPLICATION_READ,
+            subject=person_subject(application.applicant.id_number),
+            detail={"application": str(application.id), "replay": True},
+        )
 
 
 def ensure_readable(principal: Principal, application: Application) -> None:
@@ -216,6 +229,13 @@ def application_list(
     if with_timeline:
         rows = rows.prefetch_related("events")
     found = list(rows[: max(1, limit)])
+    if principal.kind == "staff":
+        audit_list_read(
+            actor=principal.actor(),
+            action=AuditAction.APPLICATION_LIST,
+            id_numbers=[a.applicant.id_number for a in found],
+            detail={"status": status or ""},
+        )
     return [
         ApplicationSummary(
             id=a.id,
@@ -248,9 +268,15 @@ def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Ap
     if home is None or principal.role not in policies.STAFF_READERS:
         return base.none()
     scoped = base.filter(region__path__startswith=home.path)
+    user = principal.user
+    if user is not None and user.department_id is not None:
+        scoped = scoped.filter(matter__department_id=user.department_id)
     if status:
         return scoped.filter(status=status)
-    return scoped.filter(status__in=lifecycle.waiting_for(principal.role))
+    waiting = scoped.filter(status__in=lifecycle.waiting_for(principal.role))
+    if principal.role == Role.APPROVER:
+        waiting = waiting.filter(matter__decided_at=home.level)
+    return waiting
 
 
 def current_application(*, person_id: int, matter_code: str) -> Application | None:

@@ -4,23 +4,22 @@ Every function is keyword-only, runs in a transaction, writes the timeline and t
 and queues side effects (outcome handlers) on commit. Which action leads where is the table in
 ``lifecycle``; who may take it is ``policies``.
 
-Transactions follow three rules (ADR 11):
-- a service that only an interface layer calls is an entry point,
-  ``transaction.atomic(durable=True)``: nothing can wrap it in a transaction that would hold
-  its side effects back or make it partial (``application_update``, ``run_idempotent``,
-  ``application_start_or_resume``);
+Transactions follow three rules (ADR 11), through ``audit.transactions.atomic`` (Django's
+``transaction.atomic`` that also writes again, after a rollback, the refusals it recorded):
+- a service that only an interface layer calls is an entry point, ``atomic(durable=True)``:
+  nothing can wrap it in a transaction that would hold its side effects back or make it
+  partial (``application_update``, ``run_idempotent``, ``application_start_or_resume``);
 - a service that an interface layer calls and that also runs inside another service's
-  transaction (``run_idempotent``, ``bundle_start``) is ``transaction.atomic``: nested, it is a
+  transaction (inside ``run_idempotent`` or ``bundle_start``) is ``atomic()``: nested, it is a
   savepoint, so a caller that catches its domain error may go on using the connection;
 - a function only other services call, whose errors always propagate, joins its caller's
-  transaction: ``transaction.atomic(savepoint=False)`` (``application_outcomes_run``).
+  transaction: ``atomic(savepoint=False)`` (``application_outcomes_run``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -45,11 +44,13 @@ from govdesk.applications.models import (
     BundleRun,
     Channel,
     IdempotentRequest,
+    NumberTicket,
 )
 from govdesk.applications.selectors import current_application, ensure_readable
 from govdesk.applications.workdays import add_working_days
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
+from govdesk.audit.transactions import atomic
 from govdesk.catalog.models import Bundle, Matter
 from govdesk.common.idnumbers import InvalidIdNumber, parse
 from govdesk.common.principal import Principal
@@ -63,7 +64,9 @@ from govdesk.people.models import Person
 
 
 def _number() -> str:
-    return f"GD{timezone.localdate():%Y%m%d}{secrets.randbelow(10**8):08d}"
+    """``GD`` + the local date + a number the database never hands out twice (at least eight
+    digits): collision-free under any concurrency, gaps allowed."""
+    return f"GD{timezone.localdate():%Y%m%d}{NumberTicket.objects.create().pk:08d}"
 
 
 def _person(id_number: str, field: str = "applicant") -> Person:
@@ -112,6 +115,18 @@ def _event(
     )
 
 
+def _ensure_may_start_for(principal: Principal, person: Person, action: AuditAction) -> None:
+    """Refuse (audited) a principal who may not start applications for this person."""
+    if not _may_start_for(principal, person):
+        audit_record(
+            actor=principal.actor(),
+            action=action,
+            result="denied",
+            subject=person_subject(person.id_number),
+        )
+        raise NotAllowed(_("You may not start an application for this person."))
+
+
 def _may_start_for(principal: Principal, person: Person) -> bool:
     if principal.kind == "resident":
         return principal.person is not None and principal.person.pk == person.pk
@@ -119,7 +134,7 @@ def _may_start_for(principal: Principal, person: Person) -> bool:
     return principal.role == Role.CLERK and principal.covers(region)
 
 
-@transaction.atomic
+@atomic()
 def application_create(
     *,
     principal: Principal,
@@ -137,14 +152,7 @@ def application_create(
             _("Unknown matter."), {"matter": _("No published matter has this code.")}
         )
     person = _person(applicant)
-    if not _may_start_for(principal, person):
-        audit_record(
-            actor=principal.actor(),
-            action=AuditAction.APPLICATION_CREATE,
-            result="denied",
-            subject=person_subject(person.id_number),
-        )
-        raise NotAllowed(_("You may not start an application for this person."))
+    _ensure_may_start_for(principal, person, AuditAction.APPLICATION_CREATE)
     if channel == Channel.ONLINE and not matter.online:
         raise InvalidFields(
             _("This matter cannot be applied for online."), {"channel": _("Apply at the window.")}
@@ -164,7 +172,7 @@ def application_create(
     return application
 
 
-@transaction.atomic(durable=True)
+@atomic(durable=True)
 def application_start_or_resume(
     *, principal: Principal, matter_code: str, applicant: str, channel: str
 ) -> Application:
@@ -172,8 +180,7 @@ def application_start_or_resume(
     already submitted and not yet decided) if there is one, else a new one. Serialised per
     person, so a double click or two tabs cannot open two."""
     person = _person(applicant)
-    if not _may_start_for(principal, person):
-        raise NotAllowed(_("You may not start an application for this person."))
+    _ensure_may_start_for(principal, person, AuditAction.APPLICATION_CREATE)
     list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
     current = current_application(person_id=person.pk, matter_code=matter_code)
     if current is not None:
@@ -195,7 +202,7 @@ def _locked(application_id: UUID | str) -> Application:
     return application
 
 
-@transaction.atomic(durable=True)
+@atomic(durable=True)
 def application_update(
     *,
     principal: Principal,
@@ -219,6 +226,9 @@ def application_update(
             your_version=version,
             current_version=application.version,
         )
+    if materials_provided is not None and not policies.may_attest_materials(principal, application):
+        _audit_refusal(principal, application, Action.EDIT)
+        raise NotAllowed(_("Only window staff may mark materials as checked."))
     form = form_for(application.matter)
     specs = {spec.key: spec for spec in form.fields}
     elements = {e.key: e for e in DataElement.objects.filter(key__in=list(fields))}
@@ -293,7 +303,7 @@ def _snapshot(resolved: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@atomic()
 def application_submit(*, principal: Principal, application_id: UUID | str) -> Application:
     application = _locked(application_id)
     ensure_readable(principal, application)
@@ -332,7 +342,7 @@ def _audit_refusal(principal: Principal, application: Application, action: Actio
     )
 
 
-@transaction.atomic
+@atomic()
 def application_act(
     *,
     principal: Principal,
@@ -396,7 +406,7 @@ def _queue_outcomes(application_id: UUID) -> None:
     run_outcomes.enqueue(str(application_id))
 
 
-@transaction.atomic(savepoint=False)
+@atomic(savepoint=False)
 def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
     """Run every registered outcome handler that has not succeeded yet: once after approval,
     and again for one that failed (a certificate stopped by a character no font has, a missing
@@ -415,7 +425,7 @@ def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
     return results
 
 
-@transaction.atomic
+@atomic()
 def application_outcomes_retry(*, principal: Principal, application_id: UUID | str) -> Application:
     """Try again, now, what should have followed the approval and did not (the certificate
     whose issuance failed), once the cause is fixed. Staff who may read the application (clerk,
@@ -426,6 +436,7 @@ def application_outcomes_retry(*, principal: Principal, application_id: UUID | s
     application = _locked(application_id)
     ensure_readable(principal, application)
     if principal.kind != "staff":
+        _audit_refusal(principal, application, Action.RETRY)
         raise NotAllowed(_("Only staff may retry what follows an approval."))
     if application.status not in lifecycle.OUTCOME_STATUSES:
         raise StateConflict(
@@ -454,16 +465,19 @@ def request_fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@transaction.atomic(durable=True)
+@atomic(durable=True)
 def run_idempotent(
     *,
     scope: str,
     key: str | None,
     action: Callable[[], tuple[int, dict[str, Any]]],
     body: Any = None,
+    on_replay: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Run ``action`` once per (scope, key); a repeat gets the first response. A repeat whose
     ``body`` differs from the first one's is refused (IdempotencyKeyReused) and does nothing.
+    ``on_replay`` sees a stored response before it is given again: it checks that the caller
+    may still read what it shows (and audits the read), raising if not.
 
     An entry point: the key, the change ``action`` makes (through services that join this
     transaction) and the stored response commit together or not at all, so a process killed
@@ -478,6 +492,8 @@ def run_idempotent(
             raise IdempotencyKeyReused(
                 _("This Idempotency-Key was already used for a different request.")
             )
+        if on_replay is not None:
+            on_replay(stored.response)
         return stored.status_code, stored.response
 
     stored = IdempotentRequest.objects.filter(scope=scope, key=key).first()
@@ -514,7 +530,7 @@ def _applies(condition: dict[str, Any], values: dict[str, Any]) -> bool:
     return True
 
 
-@transaction.atomic
+@atomic()
 def bundle_start(
     *, principal: Principal, bundle_code: str, applicant: str, channel: str = Channel.WINDOW
 ) -> BundleRun:
@@ -526,8 +542,7 @@ def bundle_start(
     if bundle is None:
         raise NotFound(_("No such bundle."))
     person = _person(applicant)
-    if not _may_start_for(principal, person):
-        raise NotAllowed(_("You may not start an application for this person."))
+    _ensure_may_start_for(principal, person, AuditAction.BUNDLE_START)
     # Serialise starts for one person, so that two at once cannot both find no open run.
     list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
     open_run = (

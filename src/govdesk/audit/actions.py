@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     # Applications (one per lifecycle action, see applications/lifecycle.py, and reads).
     APPLICATION_READ = "application.read", _("Application read")
+    APPLICATION_LIST = "application.list", _("Applications listed")
     APPLICATION_CREATE = "application.create", _("Application started")
     APPLICATION_EDIT = "application.edit", _("Application edited")
     APPLICATION_SUBMIT = "application.submit", _("Application submitted")

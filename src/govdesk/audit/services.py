@@ -14,9 +14,10 @@ from django.db import connection, transaction
 
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import AuditEvent, ChainHead, Result
+from govdesk.audit.transactions import note_refusal
 from govdesk.common import rawsql
 from govdesk.common.actor import Actor
-from govdesk.common.idnumbers import mask
+from govdesk.common.idnumbers import mask, person_ref
 
 GENESIS = "0" * 64
 # What a row's keyed MAC covers. Its place in the chain (sequence, previous hash) is covered
@@ -72,11 +73,31 @@ def person_subject(id_number: str) -> Subject:
     return Subject("person", subject_ref(id_number), mask(id_number))
 
 
+def audit_list_read(
+    *,
+    actor: Actor,
+    action: AuditAction,
+    id_numbers: list[str],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One row for a page of a list that shows people's data: it names every person shown
+    (by keyed reference), so a person's accesses can be found from lists too."""
+    if not id_numbers:
+        return
+    refs = list(dict.fromkeys(subject_ref(n) for n in id_numbers))
+    audit_record(
+        actor=actor,
+        action=action,
+        subject_type="people",
+        subject_label=f"{len(refs)}",
+        detail={**(detail or {}), "count": len(id_numbers), "subjects": refs},
+    )
+
+
 def subject_ref(id_number: str) -> str:
     """A stable reference to a person for the trail, without the ID number in clear: an
     auditor computes it from a number to find every read of that person's data."""
-    key = settings.AUDIT_KEY.encode()
-    return hmac.new(key, b"subject:" + id_number.encode(), hashlib.sha256).hexdigest()[:32]
+    return person_ref(id_number)
 
 
 def audit_record(
@@ -95,9 +116,25 @@ def audit_record(
 
     On PostgreSQL one statement (``govdesk_audit_append``) locks the chain head, chains,
     inserts and moves the head, so that the head is locked for microseconds, not for round
-    trips. Elsewhere the same happens in a transaction here."""
+    trips. Elsewhere the same happens in a transaction here.
+
+    A refusal (``Result.DENIED``) written inside a service's transaction is also kept by
+    ``audit.transactions.atomic``, which writes it again should that transaction roll back."""
     if subject is not None:
         subject_type, subject_id, subject_label = subject.type, subject.id, subject.label
+    if result == Result.DENIED:
+        note_refusal(
+            {
+                "actor": actor,
+                "action": action,
+                "result": result,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "subject_label": subject_label,
+                "purpose": purpose,
+                "detail": detail,
+            }
+        )
     event = AuditEvent(
         at=datetime.now(UTC),
         actor=actor.name[:150],

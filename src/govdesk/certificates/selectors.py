@@ -16,7 +16,7 @@ from govdesk.applications.errors import NotFound
 from govdesk.applications.policies import STAFF_READERS
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
-from govdesk.audit.services import audit_record, person_subject
+from govdesk.audit.services import audit_list_read, audit_record, person_subject
 from govdesk.certificates import pki
 from govdesk.certificates.models import Certificate
 from govdesk.certificates.rendering import pdf_url, verify_url
@@ -112,13 +112,13 @@ def certificates_for(*, principal: Principal, status: str | None = None) -> Quer
     return query
 
 
-def list_audit(*, principal: Principal, count: int) -> None:
-    """One audit row for a staff member's list of certificates (it shows names)."""
+def list_audit(*, principal: Principal, certificates: list[Certificate]) -> None:
+    """One audit row for a page of a staff member's list of certificates, naming whose."""
     if principal.kind == "staff":
-        audit_record(
+        audit_list_read(
             actor=principal.actor(),
             action=AuditAction.CERTIFICATE_LIST,
-            detail={"count": count},
+            id_numbers=[c.holder.id_number for c in certificates],
         )
 
 

@@ -20,6 +20,7 @@ from govdesk.applications.models import Application, Status
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
 from govdesk.audit.services import audit_record, person_subject
+from govdesk.audit.transactions import atomic
 from govdesk.catalog.models import CertificateType
 from govdesk.certificates import pki, selectors
 from govdesk.certificates.errors import NotIssuable
@@ -165,7 +166,7 @@ def _prepare(application: Application) -> Prepared:
     return Prepared(certificate_type, layout, issuer, issuer_name, statement)
 
 
-@transaction.atomic
+@atomic()
 def certificate_issue(*, application: Application) -> Certificate:
     """Issue the certificate an approved application asks for: number, statement from the
     registry, PDF rendered and signed, stored. Idempotent: an application that already has its
@@ -256,7 +257,7 @@ def issue_failed_record(*, application: Application, error: NotIssuable) -> None
     )
 
 
-@transaction.atomic
+@atomic()
 def certificate_revoke(*, principal: Principal, number: str, reason: str) -> Certificate:
     """Revoke a certificate, with the reason; verification says "revoked" from this moment."""
     reason = (reason or "").strip()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from govdesk.common.actor import Actor
-from govdesk.common.idnumbers import mask
+from govdesk.common.idnumbers import mask, person_ref
 from govdesk.common.roles import RESIDENT
 
 if TYPE_CHECKING:
@@ -41,11 +41,24 @@ class Principal:
         return "anonymous"
 
     @property
+    def key(self) -> str:
+        """A stable identity, unique to this member of staff or resident (masked numbers are
+        not: many residents share one). Scopes idempotency keys and names residents in the
+        audit trail by a keyed reference that only the audit key can link to a number."""
+        if self.user is not None:
+            return f"staff:{self.user.pk}"
+        if self.person is not None:
+            return f"resident:{person_ref(self.person.id_number)}"
+        return "anonymous"
+
+    @property
     def jurisdiction(self) -> Region | None:
         return self.user.jurisdiction if self.user is not None else None
 
     def actor(self) -> Actor:
-        return Actor(name=self.name, role=self.role, ip=self.ip)
+        """Staff by username; a resident by their keyed reference (distinct per person)."""
+        name = self.name if self.user is not None else self.key
+        return Actor(name=name, role=self.role, ip=self.ip)
 
     def covers(self, region: Region | None) -> bool:
         """True if ``region`` lies inside this member of staff's jurisdiction."""

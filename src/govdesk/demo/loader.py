@@ -73,6 +73,10 @@ STAFF = [
     StaffSpec("operator.data", Role.OPERATOR, "320200000000", "郑", "洁", None, "data"),
     StaffSpec("auditor", Role.AUDITOR, "320200000000", "冯", "正", None, "data"),
     StaffSpec("clerk.dongting", Role.CLERK, "320205001001", "蒋", "华", "SP-320205001001"),
+    # Another subdistrict's reviewer and another department's approver: access is checked
+    # by area, by department and by level, and the demo shows each.
+    StaffSpec("reviewer.dongting", Role.REVIEWER, "320205001000", "韩", "梅"),
+    StaffSpec("approver.mca", Role.APPROVER, "320205000000", "沈", "诚", None, "mca"),
 ]
 
 LI_HONGMEI = "320205197405120027"

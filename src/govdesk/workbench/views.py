@@ -192,7 +192,7 @@ def bundle_start(request: HttpRequest) -> HttpResponse:
         return 201, {"run": str(run.pk)}
 
     _status, body = services.run_idempotent(
-        scope=f"{principal.name}:bundle:{code}", key=request.POST.get("idem"), action=act
+        scope=f"{principal.key}:bundle:{code}", key=request.POST.get("idem"), action=act
     )
     return redirect("workbench:bundle", run_id=body["run"])
 
@@ -213,7 +213,7 @@ def application_start(request: HttpRequest) -> HttpResponse:
         return 201, {"application": str(application.pk)}
 
     _status, body = services.run_idempotent(
-        scope=f"{principal.name}:create", key=request.POST.get("idem"), action=act
+        scope=f"{principal.key}:create", key=request.POST.get("idem"), action=act
     )
     return redirect("workbench:application", application_id=body["application"])
 
@@ -571,7 +571,7 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
 
     try:
         _status, body = services.run_idempotent(
-            scope=f"{principal.name}:act:{application_id}:{action}",
+            scope=f"{principal.key}:act:{application_id}:{action}",
             key=request.POST.get("idem"),
             action=run,
         )
