@@ -9,7 +9,7 @@ from typing import Any
 
 import dj_database_url
 
-from govdesk.common.env import env_bool, env_int, env_list, env_str, load_dotenv
+from govdesk.common.env import env_bool, env_float, env_int, env_list, env_str, load_dotenv
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
@@ -245,10 +245,23 @@ REGISTRY_SOURCE = env_str(
     "GOVDESK_REGISTRY",
     "local",
     "Registry source adapter: 'local' (the embedded registry), an https:// base URL of a "
-    "registry service speaking the bulk look-up protocol, or a dotted path to a class.",
+    "registry service speaking the bulk look-up protocol, or a dotted path to a class. "
+    "`govdesk check` reports one that names nothing.",
 )
 REGISTRY_TOKEN = env_str(
     "GOVDESK_REGISTRY_TOKEN", "", "Bearer token for an HTTP registry source.", secret=True
+)
+REGISTRY_CONNECT_TIMEOUT = env_float(
+    "GOVDESK_REGISTRY_CONNECT_TIMEOUT",
+    3.0,
+    "HTTP registry source: seconds to wait for the connection (and TLS handshake) to the "
+    "registry; then the look-up fails with 'registry unavailable' (HTTP 503).",
+)
+REGISTRY_READ_TIMEOUT = env_float(
+    "GOVDESK_REGISTRY_READ_TIMEOUT",
+    10.0,
+    "HTTP registry source: seconds to wait for each read of the registry's answer once "
+    "connected; then the look-up fails with 'registry unavailable' (HTTP 503).",
 )
 
 DEMO_PASSWORD = env_str(

@@ -1,9 +1,10 @@
 """The registry source adapter: one interface, bulk look-up of many data elements for many
 subjects at once. Everything outside this app reads the registry through ``registry()``.
 
-``base`` holds the interface (``RegistrySource``, ``SourcedValue``),
+``base`` holds the interface (``RegistrySource``, ``SourcedValue``, ``RegistryUnavailable``),
 the data elements the sources know and the factory; ``local`` the embedded registry;
-``http`` the adapter for a registry another department serves.
+``http`` the adapter for a registry another department serves. docs/extending.md tells how to
+add a source.
 """
 
 from govdesk.people.sources.base import (
@@ -16,7 +17,9 @@ from govdesk.people.sources.base import (
     PERSON_FIELDS,
     Lookup,
     RegistrySource,
+    RegistryUnavailable,
     SourcedValue,
+    check_config,
     registry,
 )
 from govdesk.people.sources.http import HttpRegistry
@@ -34,6 +37,8 @@ __all__ = [
     "LocalRegistry",
     "Lookup",
     "RegistrySource",
+    "RegistryUnavailable",
     "SourcedValue",
+    "check_config",
     "registry",
 ]

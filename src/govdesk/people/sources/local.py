@@ -118,6 +118,10 @@ class LocalRegistry:
     EMPLOYMENT_NEEDED = EMPLOYMENT_ELEMENTS | {MEMBERS_EMPLOYMENT}
     _PERSON_COLUMNS = tuple(PERSON_FIELDS.values())
 
+    def check_config(self) -> list[str]:
+        """Nothing to configure: the tables are this database's."""
+        return []
+
     def lookup(self, *, subjects: Sequence[str], elements: Iterable[str]) -> Lookup:
         wanted = set(elements)
         result: Lookup = {}
