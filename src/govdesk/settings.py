@@ -264,6 +264,21 @@ REGISTRY_READ_TIMEOUT = env_float(
     "connected; then the look-up fails with 'registry unavailable' (HTTP 503).",
 )
 
+SMS_GATEWAY = env_str(
+    "GOVDESK_SMS_GATEWAY",
+    "local",
+    "Text message gateway: 'local' (keeps messages in an outbox table and sends nothing; the "
+    "demo shows them) or the dotted path of a gateway class. `govdesk check` reports an "
+    "unknown one.",
+)
+IDENTITY_PROVIDER = env_str(
+    "GOVDESK_IDENTITY_PROVIDER",
+    "local",
+    "Resident sign-in: 'local' (a one-time code by text message, through GOVDESK_SMS_GATEWAY, "
+    "to the phone the registry holds) or the dotted path of an identity provider class "
+    "taking ip=. `govdesk check` reports an unknown one.",
+)
+
 DEMO_PASSWORD = env_str(
     "GOVDESK_DEMO_PASSWORD",
     "govdesk-demo-2026",

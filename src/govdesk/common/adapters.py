@@ -24,7 +24,7 @@ def adapter_class(value: str, builtin: Mapping[str, Callable[..., T]]) -> Callab
     if found is not None:
         return found
     if "." not in value:
-        raise ImportError(f"{value!r} is not a built-in name nor a dotted path")
+        raise ImportError(f"{value!r} is neither a built-in name nor a dotted path")
     imported: Callable[..., T] = import_string(value)
     if not callable(imported):
         raise ImportError(f"{value!r} is not a class")

@@ -20,7 +20,7 @@ def registry_source(
         checks.Error(
             problem,
             hint="Set GOVDESK_REGISTRY (and GOVDESK_REGISTRY_*) in the environment or .env; "
-            "see .env.example.",
+            "see .env.example and docs/extending.md.",
             id="people.E001",
         )
         for problem in sources.check_config()
