@@ -5,11 +5,22 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
+from django.db import transaction
 from django.test import Client
 
-from govdesk.accounts.models import ApiToken, User
+from govdesk.accounts.identity import (
+    LocalIdentityProvider,
+    SignInError,
+    demo_code,
+    identity_provider,
+)
+from govdesk.accounts.identity import check_config as identity_check_config
+from govdesk.accounts.models import ApiToken, SignInCode, SmsMessage, User
 from govdesk.accounts.services import token_lookup
+from govdesk.accounts.sms import LocalSms, gateway, outbox_latest
+from govdesk.accounts.sms import check_config as sms_check_config
+from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import AuditEvent
 
 from .conftest import PASSWORD
@@ -100,3 +111,119 @@ def test_a_checked_token_is_reused_briefly_then_checked_again(
     assert token_lookup(token=other) is not None
     ApiToken.objects.filter(digest__isnull=False).update(revoked_at=timezone.now())
     assert token_lookup(token=other) is None
+
+
+# --- resident sign-in: the code is texted on commit; the adapters are configured ------------------
+
+WANG = "320205196803090017"
+WANG_PHONE = "13506171234"
+
+
+class BrokenSms:
+    """A gateway that cannot send."""
+
+    def send(self, phone: str, text: str) -> None:
+        raise ConnectionError("gateway down")
+
+    def check_config(self) -> list[str]:
+        return ["no API key"]
+
+
+class RecordingSms:
+    """A gateway that 'sends' into a list, which no rollback undoes — as a real one."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        self.sent.append((phone, text))
+
+    def check_config(self) -> list[str]:
+        return []
+
+
+class FakeProvider(LocalIdentityProvider):
+    """An identity provider named by its dotted path."""
+
+
+def test_the_code_is_texted_when_the_transaction_commits(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    sms = RecordingSms()
+    provider = LocalIdentityProvider(sms)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        provider.start(WANG)
+        assert sms.sent == []  # not before the commit
+    assert len(callbacks) == 1
+    assert [phone for phone, _text in sms.sent] == [WANG_PHONE]
+    # The embedded gateway keeps it in the outbox, where the demo finds the code.
+    with django_capture_on_commit_callbacks(execute=True):
+        challenge = LocalIdentityProvider(LocalSms()).start(WANG)
+    assert demo_code(challenge.id) is not None and outbox_latest(WANG_PHONE) is not None
+
+
+def test_no_code_is_texted_when_the_transaction_rolls_back(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    sms = RecordingSms()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        LocalIdentityProvider(sms).start(WANG)
+        raise RuntimeError("the caller's transaction fails")
+    assert callbacks == [] and sms.sent == []
+    assert not SmsMessage.objects.filter(phone=WANG_PHONE).exists()
+    assert not SignInCode.objects.filter(person__id_number=WANG).exists()
+
+
+def test_a_code_the_gateway_cannot_send_is_withdrawn(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    provider = LocalIdentityProvider(BrokenSms())
+    with pytest.raises(SignInError) as caught, django_capture_on_commit_callbacks(execute=True):
+        provider.start(WANG)
+    assert caught.value.kind == "not_sent"
+    row = SignInCode.objects.get(person__id_number=WANG)
+    status = provider.status(str(row.id))
+    assert status is not None and status.state == "expired"
+    last = AuditEvent.objects.order_by("seq").last()
+    assert last is not None
+    assert (last.action, last.result) == (AuditAction.RESIDENT_SIGN_IN_CODE_SENT, "failed")
+
+
+def test_the_factories_follow_the_settings(settings: Any) -> None:
+    assert isinstance(gateway(), LocalSms)
+    assert type(identity_provider(ip="10.0.0.1")) is LocalIdentityProvider
+    settings.SMS_GATEWAY = f"{__name__}.BrokenSms"
+    settings.IDENTITY_PROVIDER = f"{__name__}.FakeProvider"
+    assert isinstance(gateway(), BrokenSms)
+    provider = identity_provider(ip="10.0.0.1")
+    assert isinstance(provider, FakeProvider) and provider.ip == "10.0.0.1"
+    assert isinstance(provider.sms, BrokenSms)  # the configured gateway, made when needed
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("SMS_GATEWAY", "aliyun", "accounts.E001"),
+        ("SMS_GATEWAY", "govdesk.accounts.sms.NoSuchGateway", "accounts.E001"),
+        ("SMS_GATEWAY", f"{__name__}.BrokenSms", "accounts.E001"),  # its own check fails
+        ("IDENTITY_PROVIDER", "province", "accounts.E002"),
+        ("IDENTITY_PROVIDER", "govdesk.accounts.identity.Nope", "accounts.E002"),
+    ],
+)
+def test_an_unknown_adapter_fails_the_check(
+    settings: Any, name: str, value: str, expected: str
+) -> None:
+    setattr(settings, name, value)
+    with pytest.raises(SystemCheckError) as caught:
+        call_command("check")
+    message = str(caught.value)
+    assert expected in message and f"GOVDESK_{name}={value!r}" in message
+
+
+def test_the_configured_adapters_pass_the_check() -> None:
+    assert sms_check_config() == [] and identity_check_config() == []
+    call_command("check")

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 
 from govdesk.accounts.models import SignInCode
 from govdesk.applications.models import Application, ApplicationEvent, Status
@@ -40,7 +40,9 @@ def start_sign_in(client: Client, id_number: str, next_url: str = "") -> Any:
     data = {"id_number": id_number}
     if next_url:
         data["next"] = next_url
-    return client.post("/signin/", data)
+    # The code is texted once its transaction commits; the test's never does, so run that now.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/signin/", data)
 
 
 def sign_in(client: Client, id_number: str, next_url: str = "") -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import dj_database_url
 
-from govdesk.common.env import env_bool, env_int, env_list, env_str, load_dotenv
+from govdesk.common.env import env_bool, env_float, env_int, env_list, env_str, load_dotenv
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
@@ -245,10 +245,38 @@ REGISTRY_SOURCE = env_str(
     "GOVDESK_REGISTRY",
     "local",
     "Registry source adapter: 'local' (the embedded registry), an https:// base URL of a "
-    "registry service speaking the bulk look-up protocol, or a dotted path to a class.",
+    "registry service speaking the bulk look-up protocol, or a dotted path to a class. "
+    "`govdesk check` reports one that names nothing.",
 )
 REGISTRY_TOKEN = env_str(
     "GOVDESK_REGISTRY_TOKEN", "", "Bearer token for an HTTP registry source.", secret=True
+)
+REGISTRY_CONNECT_TIMEOUT = env_float(
+    "GOVDESK_REGISTRY_CONNECT_TIMEOUT",
+    3.0,
+    "HTTP registry source: seconds to wait for the connection (and TLS handshake) to the "
+    "registry; then the look-up fails with 'registry unavailable' (HTTP 503).",
+)
+REGISTRY_READ_TIMEOUT = env_float(
+    "GOVDESK_REGISTRY_READ_TIMEOUT",
+    10.0,
+    "HTTP registry source: seconds to wait for each read of the registry's answer once "
+    "connected; then the look-up fails with 'registry unavailable' (HTTP 503).",
+)
+
+SMS_GATEWAY = env_str(
+    "GOVDESK_SMS_GATEWAY",
+    "local",
+    "Text message gateway: 'local' (keeps messages in an outbox table and sends nothing; the "
+    "demo shows them) or the dotted path of a gateway class. `govdesk check` reports an "
+    "unknown one.",
+)
+IDENTITY_PROVIDER = env_str(
+    "GOVDESK_IDENTITY_PROVIDER",
+    "local",
+    "Resident sign-in: 'local' (a one-time code by text message, through GOVDESK_SMS_GATEWAY, "
+    "to the phone the registry holds) or the dotted path of an identity provider class "
+    "taking ip=. `govdesk check` reports an unknown one.",
 )
 
 DEMO_PASSWORD = env_str(

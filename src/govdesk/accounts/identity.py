@@ -2,14 +2,16 @@
 
 The embedded default, ``LocalIdentityProvider``, sends a six-digit one-time code by text message
 to the phone the population registry holds for the resident. A code expires after five minutes
-and allows five attempts; only a keyed hash of it is stored. A real deployment plugs in the
-province's identity platform behind the same two calls (``settings.IDENTITY_PROVIDER``).
+and allows five attempts; only a keyed hash of it is stored. The code is sent once the
+transaction that stores it commits, never for a code that was rolled back. A real deployment
+plugs in the province's identity platform behind the same calls (``GOVDESK_IDENTITY_PROVIDER``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,7 +22,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from govdesk.accounts.models import SignInCode
@@ -29,6 +30,7 @@ from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
 from govdesk.audit.services import audit_record, person_subject
 from govdesk.common.actor import Actor
+from govdesk.common.adapters import adapter_class, adapter_problems
 from govdesk.common.idnumbers import InvalidIdNumber, mask, mask_phone, parse
 from govdesk.common.roles import RESIDENT
 from govdesk.people.models import Person
@@ -39,7 +41,8 @@ MAX_CODES_PER_HOUR = 5
 CODE_DIGITS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 State = Literal["open", "expired", "locked", "used"]
-ErrorKind = Literal["invalid", "unknown", "no_phone", "too_many"]
+ErrorKind = Literal["invalid", "unknown", "no_phone", "too_many", "not_sent"]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ class IdentityProvider(Protocol):
 
     def status(self, challenge_id: str) -> Challenge | None:
         """The challenge as it stands now (attempts left, expired, locked), or None."""
+
+    def check_config(self) -> list[str]:
+        """What is wrong with this provider's configuration (empty when nothing is); quick,
+        with no network access. ``govdesk check`` reports it."""
+        ...
 
 
 def _hash(challenge_id: str, code: str) -> str:
@@ -106,8 +114,19 @@ class LocalIdentityProvider:
     """One-time codes by text message to the phone the registry holds."""
 
     def __init__(self, sms: SmsGateway | None = None, *, ip: str = "") -> None:
-        self.sms = sms if sms is not None else gateway()
+        self._sms = sms
         self.ip = ip
+
+    @property
+    def sms(self) -> SmsGateway:
+        """The gateway given, or the configured one (made when first needed)."""
+        if self._sms is None:
+            self._sms = gateway()
+        return self._sms
+
+    def check_config(self) -> list[str]:
+        """Nothing of its own: the SMS gateway it sends through is checked on its own."""
+        return []
 
     def start(self, id_number: str) -> Challenge:
         try:
@@ -156,20 +175,40 @@ class LocalIdentityProvider:
             code = f"{secrets.randbelow(10**6):06d}"
             row.code_hash = _hash(str(row.id), code)
             row.save()
-            self.sms.send(
-                person.phone,
-                _(
-                    "Your govdesk sign-in code is %(code)s. It is valid for 5 minutes. Never "
-                    "tell it to anyone, including staff."
-                )
-                % {"code": code},
-            )
+            text = _(
+                "Your govdesk sign-in code is %(code)s. It is valid for 5 minutes. Never "
+                "tell it to anyone, including staff."
+            ) % {"code": code}
+            phone = person.phone
+            # Sent once the code is stored for good: a rollback (here or in a caller's
+            # transaction) must not leave the resident holding a code that does not exist.
+            transaction.on_commit(lambda: self._send(row, phone, text))
             audit_record(
                 actor=_actor(person, self.ip),
                 action=AuditAction.RESIDENT_SIGN_IN_CODE_SENT,
                 subject=person_subject(person.id_number),
             )
         return _challenge(row, now)
+
+    def _send(self, row: SignInCode, phone: str, text: str) -> None:
+        """Send the code of ``row``; if the gateway fails, the code is withdrawn (it expires
+        now), the failure is audited and the resident is told to try again."""
+        try:
+            self.sms.send(phone, text)
+        except Exception as exc:
+            logger.exception("the sign-in code of challenge %s could not be sent", row.pk)
+            SignInCode.objects.filter(pk=row.pk).update(expires_at=timezone.now())
+            audit_record(
+                actor=_actor(row.person, self.ip),
+                action=AuditAction.RESIDENT_SIGN_IN_CODE_SENT,
+                result=Result.FAILED,
+                subject=person_subject(row.person.id_number),
+                detail={"error": type(exc).__name__},
+            )
+            raise SignInError(
+                "not_sent",
+                _("The code could not be sent by text message. Please try again in a few minutes."),
+            ) from exc
 
     def verify(self, challenge_id: str, code: str) -> Person | None:
         code = re.sub(r"\s+", "", code or "")
@@ -215,15 +254,22 @@ class LocalIdentityProvider:
         return _challenge(row, timezone.now()) if row is not None else None
 
 
+#: The providers ``GOVDESK_IDENTITY_PROVIDER`` may name by a word instead of a dotted path.
+BUILTIN = {"local": LocalIdentityProvider}
+EXPECTED = "'local' or the dotted path of an identity provider class taking ip="
+
+
 def identity_provider(*, ip: str = "") -> IdentityProvider:
-    """The configured provider: ``settings.IDENTITY_PROVIDER`` (a dotted path to a class taking
-    ``ip=``), or the local one."""
-    path = getattr(settings, "IDENTITY_PROVIDER", "")
-    if path:
-        provider_class = import_string(path)
-        provider: IdentityProvider = provider_class(ip=ip)
-        return provider
-    return LocalIdentityProvider(ip=ip)
+    """The configured provider (``GOVDESK_IDENTITY_PROVIDER``), acting for a client at ``ip``."""
+    provider: IdentityProvider = adapter_class(settings.IDENTITY_PROVIDER, BUILTIN)(ip=ip)
+    return provider
+
+
+def check_config() -> list[str]:
+    """What is wrong with the configured provider: a setting that names none, or the problems
+    the provider's own ``check_config()`` finds."""
+    setting: str = settings.IDENTITY_PROVIDER
+    return adapter_problems("GOVDESK_IDENTITY_PROVIDER", setting, EXPECTED, identity_provider)
 
 
 def demo_code(challenge_id: str) -> str | None:

@@ -73,7 +73,14 @@ class PersonOut(Schema):
 
 @router.get(
     "/{id_number}",
-    response={200: PersonOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={
+        200: PersonOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        422: ValidationErrorOut,
+        503: ErrorOut,
+    },
     summary="A person with household, members and e-licences (staff; audited)",
 )
 def get_person(

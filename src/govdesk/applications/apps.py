@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "govdesk.applications"
     verbose_name = _("Applications")
+
+    def ready(self) -> None:
+        from govdesk.applications import licences
+
+        licences.register_all()

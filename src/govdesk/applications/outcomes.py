@@ -1,11 +1,15 @@
 """Outcome handlers: what follows an approval (issue a certificate or an e-licence, notify a
-department). Other apps register handlers here; this app never imports them."""
+department). Apps register handlers here from their ``AppConfig.ready()``, each under a name of
+its own (the key of its result in ``Application.outcome``); this app never imports them.
+The e-licences a matter ``produces`` are registered by this app itself (``licences``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from govdesk.applications.models import Application
@@ -20,14 +24,28 @@ class Registration:
     handler: Handler
 
 
+class DuplicateOutcome(ImproperlyConfigured):
+    """Two different handlers asked for one name: the second would hide the first's results."""
+
+
 _REGISTRY: list[Registration] = []
 
 
 def register(name: str, applies: Callable[[Application], bool], handler: Handler) -> None:
-    """Register ``handler`` to run after approval of applications for which ``applies``."""
-    global _REGISTRY
-    _REGISTRY = [r for r in _REGISTRY if r.name != name]
-    _REGISTRY.append(Registration(name, applies, handler))
+    """Register ``handler`` to run after approval of applications for which ``applies``.
+    Registering the same handler again under its name does nothing (an app's ``ready()`` may
+    run twice); another under a name already taken raises :class:`DuplicateOutcome`."""
+    registration = Registration(name, applies, handler)
+    for existing in _REGISTRY:
+        if existing.name != name:
+            continue
+        if existing == registration:
+            return
+        raise DuplicateOutcome(
+            f"an outcome handler named {name!r} is already registered ({existing.handler!r}); "
+            f"{handler!r} needs a name of its own"
+        )
+    _REGISTRY.append(registration)
 
 
 def handlers_for(application: Application) -> list[Registration]:

@@ -1,12 +1,12 @@
-"""Outcome handlers this app registers with the application lifecycle: after approval,
-issue the certificate a matter asks for; after 失业登记, the 就业创业证 e-licence."""
+"""The outcome handler this app registers with the application lifecycle: after approval,
+issue the certificate a matter asks for. (The e-licences a matter produces, such as the
+就业创业证 after 失业登记, are issued by ``applications.licences``.)"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govdesk.applications import outcomes
@@ -14,9 +14,7 @@ from govdesk.applications.models import Application
 from govdesk.catalog.models import CertificateType
 from govdesk.certificates.errors import NotIssuable
 from govdesk.certificates.rendering import pdf_url, verify_url
-from govdesk.people.models import Licence, LicenceType
 
-UNEMPLOYMENT_REGISTRATION = "HRSS-001"
 logger = logging.getLogger(__name__)
 
 
@@ -51,41 +49,5 @@ def certificate_outcome(application: Application) -> dict[str, Any]:
     }
 
 
-def registers_unemployment(application: Application) -> bool:
-    return application.matter.code == UNEMPLOYMENT_REGISTRATION
-
-
-def employment_card_outcome(application: Application) -> dict[str, Any]:
-    """失业登记 approved: the applicant holds a 就业创业证 in the e-licence library (kept if
-    they already hold one; it now records this registration)."""
-    from govdesk.people.services import licence_upsert
-
-    person = application.applicant
-    held = (
-        Licence.objects.filter(person=person, type=LicenceType.EMPLOYMENT_CARD, revoked=False)
-        .order_by("-issued_on")
-        .first()
-    )
-    today = timezone.localdate()
-    number = held.number if held else f"{application.region.code[:6]}{application.number[2:]}"
-    licence = licence_upsert(
-        person=person,
-        type=LicenceType.EMPLOYMENT_CARD,
-        number=number,
-        issuer=application.matter.department.name,
-        issued_on=held.issued_on if held else today,
-        valid_until=None,
-        data={
-            **(held.data if held else {}),
-            "employment_status": "失业",
-            "unemployment_registered_on": today.isoformat(),
-            "registered_at": application.region.name,
-            "application": application.number,
-        },
-    )
-    return {"licence": LicenceType.EMPLOYMENT_CARD.value, "number": licence.number}
-
-
 def register_all() -> None:
     outcomes.register("certificate", issues_certificate, certificate_outcome)
-    outcomes.register("employment_card", registers_unemployment, employment_card_outcome)

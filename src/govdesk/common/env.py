@@ -62,6 +62,14 @@ def env_int(name: str, default: int, help: str) -> int:
         raise ValueError(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float, help: str) -> float:
+    raw = _declare(name, f"{default:g}", help, False)
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+
+
 def env_list(name: str, default: list[str], help: str) -> list[str]:
     raw = _declare(name, ",".join(default), help, False)
     return [item.strip() for item in raw.split(",") if item.strip()]

@@ -13,6 +13,7 @@ from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.models import Matter
 from govdesk.common.actor import Actor
 from govdesk.forms.models import CapturedFact, DataElement, FormDefinition
+from govdesk.people.licences import ISSUERS
 from govdesk.people.models import Person
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -55,13 +56,20 @@ def forms_load(*, folder: Path = DATA_DIR, version: str = "") -> tuple[int, int]
         if unknown:
             problems.append(f"form {row['code']}: unknown data elements {unknown}")
             continue
+        produces = row.get("produces", "")
+        if produces and produces not in ISSUERS:
+            problems.append(
+                f"form {row['code']}: produces {produces!r}, not an e-licence issued on approval "
+                f"(one of {sorted(ISSUERS)}; people/licences.py)"
+            )
+            continue
         FormDefinition.objects.update_or_create(
             code=row["code"],
             defaults={
                 "matter": matter,
                 "title": row["title"],
                 "template": row.get("template", "application_form"),
-                "produces": row.get("produces", ""),
+                "produces": produces,
                 "sections": row["sections"],
                 "signature_lines": row.get("signature_lines") or [],
                 "version": version,

@@ -16,7 +16,13 @@ from govdesk.common.principal import Principal
 from govdesk.organisations.selectors import region_by_code
 from govdesk.people.models import RELATION_ZH, LicenceType, Relation
 from govdesk.people.policies import may_read_people, may_unmask
-from govdesk.people.sources import KNOWN_LICENCES, PERSON_FIELDS, SourcedValue, registry
+from govdesk.people.sources import (
+    KNOWN_LICENCES,
+    PERSON_FIELDS,
+    RegistryUnavailable,
+    SourcedValue,
+    registry,
+)
 
 CARD_FACTS = (
     "dibao.status",
@@ -67,8 +73,8 @@ def person_card(
     """The person, their household and members, e-licences and registry facts.
 
     ID, phone, licence and bank numbers are masked unless ``unmask`` is asked for by a role
-    that may. Raises ``InvalidIdNumber``, ``AccessDenied`` or ``PersonNotFound``; every outcome
-    is audited.
+    that may. Raises ``InvalidIdNumber``, ``AccessDenied``, ``PersonNotFound`` or
+    ``RegistryUnavailable``; every outcome is audited.
     """
     actor = principal.actor()
     try:
@@ -86,7 +92,7 @@ def person_card(
         raise
     subject = person_subject(parsed.value)
 
-    def audit(result: str, detail: dict[str, Any] | None = None) -> None:
+    def audited(result: str, **detail: Any) -> None:
         audit_record(
             actor=actor,
             action=AuditAction.PERSON_READ,
@@ -97,20 +103,25 @@ def person_card(
         )
 
     if not may_read_people(principal):
-        audit(Result.DENIED, {"why": "role"})
+        audited(Result.DENIED, why="role")
         raise AccessDenied(_("Your role may not read people's records."))
-    found = registry().lookup(subjects=[parsed.value], elements=CARD_ELEMENTS).get(parsed.value)
+    try:
+        found_all = registry().lookup(subjects=[parsed.value], elements=CARD_ELEMENTS)
+    except RegistryUnavailable as exc:
+        audited(Result.FAILED, error=str(exc.code))
+        raise
+    found = found_all.get(parsed.value)
     if not found or "person.name" not in found:
-        audit(Result.NOT_FOUND)
+        audited(Result.NOT_FOUND)
         raise PersonNotFound(_("No person with this ID number is in the registry."))
     region_code = found.get("household.region_code")
     region = region_by_code(region_code.value) if region_code is not None else None
     if not principal.covers(region):
-        audit(Result.DENIED, {"why": "jurisdiction"})
+        audited(Result.DENIED, why="jurisdiction")
         raise AccessDenied(_("This person lives outside your jurisdiction."))
     show_full = unmask and may_unmask(principal)
     card = _card(found, parsed.value, show_full, date.today())
-    audit(Result.OK, {"unmasked": show_full, "asked_unmask": unmask})
+    audited(Result.OK, unmasked=show_full, asked_unmask=unmask)
     return card
 
 

@@ -1,26 +1,22 @@
-"""The registry source adapter: one interface, bulk look-up of many data elements for many
-subjects at once. Everything outside this app reads the registry through ``registry()``.
+"""The embedded registry: the people tables of this database, read in plain SQL.
 
-A subject is a resident ID number. A value comes back with the source that holds it and the
-time that source last changed it, so every screen can say where a value came from.
+This is the hottest read path of the platform (every person card, every prefill); see
+docs/adr/0007 before changing a query.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils.dateparse import parse_datetime
-from django.utils.module_loading import import_string
 
 from govdesk.common import rawsql
 from govdesk.organisations.models import Region
@@ -35,67 +31,17 @@ from govdesk.people.models import (
     RegistryFact,
     Source,
 )
-
-
-@dataclass(frozen=True)
-class SourcedValue:
-    value: Any
-    source: str
-    as_of: datetime
-
-    def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "source": self.source, "as_of": self.as_of.isoformat()}
-
-
-Lookup = dict[str, dict[str, SourcedValue]]
-
-
-class RegistrySource(Protocol):
-    """A source of facts about people. ``lookup`` answers for all subjects and all elements in
-    one call; a subject or element the source does not know is simply absent."""
-
-    def lookup(self, *, subjects: Sequence[str], elements: Iterable[str]) -> Lookup: ...
-
-
-PERSON_FIELDS = {
-    "person.name": "name",
-    "person.former_name": "former_name",
-    "person.sex": "sex",
-    "person.birth_date": "birth_date",
-    "person.id_number": "id_number",
-    "person.ethnicity": "ethnicity",
-    "person.phone": "phone",
-    "person.hukou_type": "hukou_type",
-    "person.education": "education",
-    "person.marital_status": "marital_status",
-    "person.occupation": "occupation",
-}
-# The employment status of every living member of the subject's household, {id_number: status}:
-# what "zero-employment household" is derived from, served in the same pass as the members.
-MEMBERS_EMPLOYMENT = "household.members_employment"
-HOUSEHOLD_ELEMENTS = {
-    "household.number",
-    "household.address",
-    "household.region",
-    "household.region_code",
-    "household.relation",
-    "household.size",
-    "household.head",
-    "household.members",
+from govdesk.people.sources.base import (
+    BANK_ELEMENTS,
+    EMPLOYMENT_ELEMENTS,
+    HOUSEHOLD_ELEMENTS,
+    KNOWN_LICENCES,
+    LICENCE_PREFIX,
     MEMBERS_EMPLOYMENT,
-}
-EMPLOYMENT_ELEMENTS = {
-    "employment.records",
-    "employment.status",
-    "employment.last_employer",
-    "employment.start_date",
-    "employment.end_date",
-    "employment.end_reason",
-    "employment.unemployed_since",
-}
-BANK_ELEMENTS = {"bank.account", "bank.name"}
-LICENCE_PREFIX = "licence."
-KNOWN_LICENCES = {f"{LICENCE_PREFIX}{value}" for value in LicenceType.values}
+    PERSON_FIELDS,
+    Lookup,
+    SourcedValue,
+)
 
 
 def _json_value(value: Any) -> Any:
@@ -171,6 +117,10 @@ class LocalRegistry:
 
     EMPLOYMENT_NEEDED = EMPLOYMENT_ELEMENTS | {MEMBERS_EMPLOYMENT}
     _PERSON_COLUMNS = tuple(PERSON_FIELDS.values())
+
+    def check_config(self) -> list[str]:
+        """Nothing to configure: the tables are this database's."""
+        return []
 
     def lookup(self, *, subjects: Sequence[str], elements: Iterable[str]) -> Lookup:
         wanted = set(elements)
@@ -465,46 +415,3 @@ def _status(spells: Sequence[_Spell]) -> str:
     if not spells:
         return "never_employed"
     return "employed" if spells[-1].end_date is None else "unemployed"
-
-
-class HttpRegistry:
-    """A registry served by another department: ``POST {base_url}/lookup`` with
-    ``{"subjects": [...], "elements": [...]}`` answering ``{subject: {element: {value, source,
-    as_of}}}`` — the same shape ``SourcedValue.as_json`` writes."""
-
-    def __init__(self, base_url: str, token: str = "", timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-
-    def lookup(self, *, subjects: Sequence[str], elements: Iterable[str]) -> Lookup:
-        body = json.dumps({"subjects": list(subjects), "elements": sorted(set(elements))})
-        request = urllib.request.Request(  # noqa: S310 - the URL is configuration
-            self.base_url + "/lookup",
-            data=body.encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-            payload = json.loads(response.read())
-        return {
-            subject: {
-                element: SourcedValue(
-                    item["value"], item["source"], datetime.fromisoformat(item["as_of"])
-                )
-                for element, item in values.items()
-            }
-            for subject, values in payload.items()
-        }
-
-
-@lru_cache(maxsize=1)
-def registry() -> RegistrySource:
-    """The configured registry source (``GOVDESK_REGISTRY`` in settings)."""
-    path: str = settings.REGISTRY_SOURCE
-    if path == "local":
-        return LocalRegistry()
-    if path.startswith(("http://", "https://")):
-        return HttpRegistry(path, settings.REGISTRY_TOKEN)
-    source: RegistrySource = import_string(path)()
-    return source
