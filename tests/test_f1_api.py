@@ -343,3 +343,39 @@ def test_a_server_without_fonts_says_so_with_503(
     assert response.status_code == 503, response.content[:300]
     assert response.json()["code"] == "fonts_missing"
     assert str(tmp_path) not in response.json()["detail"]  # server paths stay in the log
+
+
+def test_the_card_issued_by_step_one_reaches_step_two(
+    api: Any,
+    clerk: str,
+    staff_token: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
+    """就业创业证 is issued when 失业登记 (step 1) is approved; step 2 says so until then and
+    shows (and prints) its number after, even though step 2 was submitted before."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    steps = _start(api, clerk)
+    first, second = (f"/api/v1/applications/{s['application']}" for s in steps[:2])
+    for url in (first, second):
+        data = api.get(url, clerk).json()
+        missing = {f["key"] for f in data["fields"] if f["missing"]}
+        if missing:
+            body = {"fields": {k: ANSWERS[k] for k in missing}, "version": data["version"]}
+            assert api.patch(url, clerk, body).status_code == 200
+        assert api.post(f"{url}/submit", clerk).status_code == 200
+    card = next(
+        f for f in api.get(second, clerk).json()["fields"] if f["key"] == "licence.employment_card"
+    )
+    assert card["source"] == "produced" and "失业登记" in card["origin"] and not card["missing"]
+    assert "待第1. 失业登记办结后核发" in pdf_text(api.get(f"{second}/form.pdf", clerk).content)
+
+    reviewer, approver = staff_token("reviewer.yunlin"), staff_token("approver.hrss")
+    with django_capture_on_commit_callbacks(execute=True):
+        for token, action in ((clerk, "accept"), (reviewer, "approve"), (approver, "approve")):
+            assert api.post(f"{first}/actions", token, {"action": action}).status_code == 200
+    card = next(
+        f for f in api.get(second, clerk).json()["fields"] if f["key"] == "licence.employment_card"
+    )
+    assert card["source"] == "licence" and card["value"], card
+    assert str(card["value"]) in pdf_text(api.get(f"{second}/form.pdf", clerk).content)

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "typed": "本次填写",
     "derived": "推算",
     "default": "默认",
+    "produced": "前序环节核发",
 }
 RELATIONS = {
     "head": "户主",
@@ -60,7 +61,8 @@ STATUS_LABELS = {
 def display(r: Resolved) -> str:
     value = r.value
     if value in (None, "", []):
-        return ""
+        # An e-licence an earlier step of the bundle issues on its approval.
+        return f"待第{r.origin}办结后核发" if r.source == "produced" and r.origin else ""
     labels = {str(c[0]): str(c[1]) for c in r.choices}
     if r.type == "choice":
         return labels.get(str(value), str(value))
@@ -85,12 +87,13 @@ def source_label(r: Resolved) -> str:
 
 def form_data(application: Application) -> dict[str, Any]:
     form = form_for(application.matter)
-    fields = resolved_fields(application, form)
+    produced = _produced_earlier(application, localise=False)
+    fields = resolved_fields(application, form, produced)
     materials, _ = resolve_materials(
         id_number=application.applicant.id_number,
         requirements=list(application.matter.materials.all()),
         provided=application.materials_provided,
-        produced_earlier=_produced_earlier(application),
+        produced_earlier=produced,
     )
     checkboxes = {
         spec.label: {

@@ -73,25 +73,48 @@ def ensure_readable(principal: Principal, application: Application) -> None:
         raise NotFound(_("No such application."))
 
 
-def resolved_fields(application: Application, form: FormSpec) -> dict[str, Resolved]:
-    """Live values while the application can still change; the submitted values after."""
+EMPTY: tuple[Any, ...] = (None, "", [])
+
+
+def resolved_fields(
+    application: Application, form: FormSpec, produced: dict[str, str] | None = None
+) -> dict[str, Resolved]:
+    """Live values while the application can still change; the submitted values after.
+
+    An e-licence that an earlier step of the same bundle issues on its approval (``produced``,
+    from ``_produced_earlier``) reaches this step whenever it exists, even after this step was
+    submitted without it; until then the field says which step will issue it (source
+    ``produced``, origin the step), never "unknown"."""
+    if produced is None:
+        produced = _produced_earlier(application)
+    awaited = {f"licence.{kind}": step for kind, step in produced.items()}
     live = prefill(
         id_number=application.applicant.id_number,
         specs=form.fields,
         application_ref=str(application.id),
     )
-    if application.snapshot and application.status not in (Status.DRAFT, Status.RETURNED):
+    if application.snapshot and application.status not in lifecycle.EDITABLE_STATUSES:
         for key, frozen in application.snapshot.items():
-            if key in live:
-                live[key].value = frozen["value"]
-                live[key].source = frozen["source"]
-                live[key].origin = frozen.get("origin", "")
-                live[key].as_of = frozen.get("as_of")
-                live[key].conflict = frozen.get("conflict")
+            if key not in live:
+                continue
+            if key in awaited and frozen["value"] in EMPTY and live[key].value not in EMPTY:
+                continue  # issued by the earlier step after this one was submitted
+            live[key].value = frozen["value"]
+            live[key].source = frozen["source"]
+            live[key].origin = frozen.get("origin", "")
+            live[key].as_of = frozen.get("as_of")
+            live[key].conflict = frozen.get("conflict")
+    for key, step in awaited.items():
+        resolved = live.get(key)
+        if resolved is not None and resolved.value in EMPTY:
+            resolved.source, resolved.origin = "produced", step
+            resolved.required = False  # not missing: it comes with the earlier step's approval
     return live
 
 
-def _produced_earlier(application: Application) -> dict[str, str]:
+def _produced_earlier(application: Application, *, localise: bool = True) -> dict[str, str]:
+    """E-licence type → the earlier step of the bundle that issues it ("1. 失业登记"), the
+    matter named in the reader's language (in Chinese for printed forms: ``localise=False``)."""
     if application.bundle_run_id is None or application.step is None:
         return {}
     earlier = (
@@ -107,7 +130,10 @@ def _produced_earlier(application: Application) -> dict[str, str]:
         if f.produces
     }
     return {
-        forms[a.matter_id]: f"{a.step}. {a.matter.name}" for a in earlier if a.matter_id in forms
+        forms[a.matter_id]: f"{a.step}. "
+        + (str(text(a.matter.name, a.matter.en, "name")) if localise else a.matter.name)
+        for a in earlier
+        if a.matter_id in forms
     }
 
 
@@ -118,7 +144,8 @@ def application_detail(
     checklist, the timeline and the actions this principal may take. A staff read is
     audited."""
     form = form_for(application.matter)
-    fields = resolved_fields(application, form)
+    produced = _produced_earlier(application)
+    fields = resolved_fields(application, form, produced)
     show_full = unmask and (
         principal.kind == "resident" or principal.role in {Role.CLERK, Role.REVIEWER, Role.APPROVER}
     )
@@ -126,7 +153,7 @@ def application_detail(
         id_number=application.applicant.id_number,
         requirements=list(application.matter.materials.all()),
         provided=application.materials_provided,
-        produced_earlier=_produced_earlier(application),
+        produced_earlier=produced,
     )
     if principal.kind == "staff":
         audit_record(

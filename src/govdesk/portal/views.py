@@ -51,6 +51,7 @@ from govdesk.portal.session import (
     safe_next,
 )
 from govdesk.presentation.values import (
+    awaited_text,
     choice_options,
     display_value,
     members,
@@ -139,7 +140,8 @@ def _field_rows(detail: ApplicationDetail) -> list[dict[str, Any]]:
         {
             **asdict(field),
             "section": text(field.section) if field.section else "",
-            "display": display_value(field.type, field.value, field.choices),
+            "display": display_value(field.type, field.value, field.choices)
+            or awaited_text(field.source, field.origin),
             "options": choice_options(field.choices),
             "members": members(field.value),
             "badge": source_sentence(field.source, field.origin, field.as_of),

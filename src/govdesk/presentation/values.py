@@ -33,6 +33,7 @@ SOURCE_KIND_LABELS: dict[str, Promise] = {
     "typed": gettext_lazy("Typed in this application"),
     "derived": gettext_lazy("Computed"),
     "default": gettext_lazy("Default"),
+    "produced": gettext_lazy("Issued by an earlier step"),
 }
 #: What the materials checklist says of each material's status.
 MATERIAL_LABELS: dict[str, Promise] = {
@@ -72,6 +73,13 @@ def member_label(item: Any) -> str:
     if not isinstance(item, dict):
         return str(item)
     return f"{item.get('name', '')} ({relation_label(str(item.get('relation', '')))})"
+
+
+def awaited_text(source: str | None, origin: str) -> str:
+    """What an empty value that an earlier step will issue says instead of "unknown"."""
+    if source == "produced" and origin:
+        return _("Issued when step %(step)s is approved") % {"step": origin}
+    return ""
 
 
 def display_value(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) -> str:
@@ -143,6 +151,8 @@ def source_sentence(source: str | None, origin: str, as_of: str | None) -> str:
         return _("worked out from the facts above")
     if source == "default":
         return _("standard wording")
+    if source == "produced":
+        return _("issued by an earlier step of this bundle")
     return ""
 
 

@@ -20,6 +20,7 @@ from govdesk.applications.readmodels import ApplicationDetail, FieldValue
 from govdesk.forms.derivations import RULES
 from govdesk.presentation.values import (
     MATERIAL_LABELS,
+    awaited_text,
     choice_options,
     display_value,
     local_date,
@@ -29,7 +30,7 @@ from govdesk.presentation.values import (
 
 #: Types the form cannot offer an input for.
 NOT_TYPED = frozenset({"list"})
-SOURCES_NOT_TYPED = frozenset({"registry", "licence"})
+SOURCES_NOT_TYPED = frozenset({"registry", "licence", "produced"})
 PREFIX = "fact:"
 #: Marks a row whose input the request carries (each row has its own, so htmx keeps them all).
 SHOWN = "shown:"
@@ -139,7 +140,7 @@ def _row(f: FieldValue, step: int | None) -> FactRow:
         type=f.type,
         choices=choice_options(f.choices),
         value=f.value,
-        display=display_value(f.type, f.value, f.choices),
+        display=display_value(f.type, f.value, f.choices) or awaited_text(f.source, f.origin),
         source=f.source,
         origin=f.origin,
         as_of=local_date(f.as_of),
