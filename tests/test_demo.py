@@ -15,7 +15,14 @@ def test_demo_is_idempotent_and_prints_accounts(db: None) -> None:
     out = StringIO()
     call_command("demo", "--people", "300", stdout=out)
     text = out.getvalue()
-    for name in ("clerk.chunlei", "reviewer.yunlin", "approver.hrss", "operator.data", "auditor"):
+    for name in (
+        "clerk.chunlei",
+        "reviewer.yunlin",
+        "approver.hrss",
+        "operator.data",
+        "auditor",
+        "security.officer",
+    ):
         assert name in text
     assert "/api/v1/openapi.json" in text
     counts = (Person.objects.count(), Household.objects.count(), Licence.objects.count())

@@ -111,7 +111,7 @@ CACHES: dict[str, Any] = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "govdesk.audit.adminconfig.AuditedAdminConfig",  # django.contrib.admin, audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -47,6 +47,13 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("staff user")
         verbose_name_plural = _("staff users")
+        # common.roles.SECURITY_PERMISSION: see there for what it covers.
+        permissions = [
+            (
+                "manage_security",
+                _("Can change security settings (sensitivity, staff roles and permissions)"),
+            )
+        ]
 
 
 class ApiToken(models.Model):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from govdesk.accounts.models import ApiToken, User
@@ -18,6 +19,7 @@ from govdesk.audit.models import Result
 from govdesk.audit.services import audit_record
 from govdesk.common import rawsql
 from govdesk.common.actor import Actor
+from govdesk.common.roles import SECURITY_PERMISSION
 from govdesk.organisations.models import Department, Region, ServicePoint
 from govdesk.people.models import Person
 
@@ -189,12 +191,29 @@ def _token_fetch(digest: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def group_grant(*, name: str, app_labels: list[str], users: list[User]) -> None:
-    """A group holding every permission of ``app_labels`` (configuration rights), with these
-    users in it."""
+def group_grant(
+    *,
+    name: str,
+    users: list[User],
+    app_labels: Sequence[str] = (),
+    permissions: Sequence[str] = (),
+) -> None:
+    """A group holding every permission of ``app_labels`` (configuration rights) and the
+    ``permissions`` named (``app_label.codename``), with these users in it. The security
+    permission is never part of an app's rights: it is given by name only."""
     from django.contrib.auth.models import Group, Permission
 
+    security_app, security_codename = SECURITY_PERMISSION.split(".")
+    named = Q()
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        named |= Q(content_type__app_label=app_label, codename=codename)
+    whole_apps = Q(content_type__app_label__in=app_labels) & ~Q(
+        content_type__app_label=security_app, codename=security_codename
+    )
+    if permissions and Permission.objects.filter(named).count() != len(set(permissions)):
+        raise ValueError(f"unknown permission among {sorted(permissions)}")
     group, _ = Group.objects.get_or_create(name=name)
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=app_labels))
+    group.permissions.set(Permission.objects.filter(whole_apps | named))
     for user in users:
         user.groups.add(group)

@@ -36,7 +36,13 @@ class AuditAction(models.TextChoices):
     CERTIFICATE_READ = "certificate.read", _("Certificate read")
     CERTIFICATE_PDF = "certificate.pdf", _("Certificate PDF read")
     CERTIFICATE_LIST = "certificate.list", _("Certificates listed")
-    # Catalogue configuration.
+    # Configuration in the admin (audit/adminsite.py): every save and delete of every model,
+    # with the fields changed; a change refused for want of the security permission.
+    ADMIN_CREATED = "admin.created", _("Created in the admin")
+    ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
+    ADMIN_DELETED = "admin.deleted", _("Deleted in the admin")
+    ADMIN_REFUSED = "admin.refused", _("Admin change refused")
+    # Written by catalogue saves in the admin before the admin.* actions; old rows only.
     CATALOG_CREATED = "catalog.created", _("Catalogue entry created")
     CATALOG_CHANGED = "catalog.changed", _("Catalogue entry changed")
     # Signing in.

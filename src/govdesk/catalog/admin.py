@@ -1,15 +1,14 @@
-"""Catalogue configuration for the data bureau. Saves go through the catalogue service, which
-audits them; residents see published entries only."""
+"""Catalogue configuration for the data bureau; residents see published entries only. Every
+save and delete is audited (``audit.adminsite.AuditedModelAdmin``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model
-from django.forms import ModelForm
 from django.http import HttpRequest
 
+from govdesk.audit.adminsite import AuditedModelAdmin
 from govdesk.catalog.models import (
     Bundle,
     BundleStep,
@@ -22,19 +21,6 @@ from govdesk.catalog.models import (
     SearchLog,
     SynonymGroup,
 )
-from govdesk.catalog.services import catalog_entry_save
-
-
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def save_model(
-        self, request: HttpRequest, obj: Model, form: ModelForm[Any], change: bool
-    ) -> None:
-        catalog_entry_save(
-            instance=obj,
-            actor=getattr(request.user, "username", ""),
-            role=getattr(request.user, "role", ""),
-            ip=str(request.META.get("REMOTE_ADDR", "")),
-        )
 
 
 class MaterialInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -44,7 +30,7 @@ class MaterialInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Matter)
-class MatterAdmin(AuditedAdmin):
+class MatterAdmin(AuditedModelAdmin[Matter]):
     list_display = [
         "code",
         "name",
@@ -67,39 +53,39 @@ class BundleStepInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Bundle)
-class BundleAdmin(AuditedAdmin):
+class BundleAdmin(AuditedModelAdmin[Bundle]):
     list_display = ["code", "name", "published"]
     inlines = [BundleStepInline]
 
 
 @admin.register(CertificateType)
-class CertificateTypeAdmin(AuditedAdmin):
+class CertificateTypeAdmin(AuditedModelAdmin[CertificateType]):
     list_display = ["code", "name", "level", "validity_days", "published"]
 
 
 @admin.register(ForbiddenCertificate)
-class ForbiddenCertificateAdmin(AuditedAdmin):
+class ForbiddenCertificateAdmin(AuditedModelAdmin[ForbiddenCertificate]):
     list_display = ["order", "name", "instead_department"]
 
 
 @admin.register(LifeEvent)
-class LifeEventAdmin(AuditedAdmin):
+class LifeEventAdmin(AuditedModelAdmin[LifeEvent]):
     list_display = ["code", "name", "name_en", "order"]
 
 
 @admin.register(SynonymGroup)
-class SynonymGroupAdmin(AuditedAdmin):
+class SynonymGroupAdmin(AuditedModelAdmin[SynonymGroup]):
     list_display = ["__str__"]
 
 
 @admin.register(QAEntry)
-class QAEntryAdmin(AuditedAdmin):
+class QAEntryAdmin(AuditedModelAdmin[QAEntry]):
     list_display = ["order", "question"]
     search_fields = ["question", "answer"]
 
 
 @admin.register(SearchLog)
-class SearchLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SearchLogAdmin(AuditedModelAdmin[SearchLog]):
     list_display = ["at", "query", "results", "top", "opened", "channel"]
     list_filter = ["channel"]
     search_fields = ["query"]

@@ -417,21 +417,3 @@ def search_opened(*, search_id: int, key: str) -> None:
     from govdesk.catalog.models import SearchLog
 
     SearchLog.objects.filter(pk=search_id, opened="").update(opened=key[:100])
-
-
-@transaction.atomic
-def catalog_entry_save(*, instance: Any, actor: str, role: str, ip: str = "") -> None:
-    """Save a catalogue entry edited in the admin, and audit who changed what."""
-    from govdesk.audit.actions import AuditAction
-    from govdesk.audit.services import audit_record
-    from govdesk.common.actor import Actor
-
-    created = instance.pk is None
-    instance.save()
-    audit_record(
-        actor=Actor(name=actor, role=role, ip=ip),
-        action=AuditAction.CATALOG_CREATED if created else AuditAction.CATALOG_CHANGED,
-        subject_type=instance._meta.label_lower,
-        subject_id=str(instance.pk),
-        subject_label=str(instance)[:100],
-    )

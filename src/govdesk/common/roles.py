@@ -8,6 +8,13 @@ class Role(models.TextChoices):
     APPROVER = "approver", _("Approver")
     OPERATOR = "operator", _("Data bureau operator")
     AUDITOR = "auditor", _("Auditor")
+    # Holds SECURITY_PERMISSION in the demo; no role of the application lifecycle.
+    SECURITY = "security", _("Security officer")
 
 
 RESIDENT = "resident"
+
+#: Security-relevant configuration: the sensitivity of data elements (which decides masking),
+#: staff roles, jurisdictions, departments, groups and permissions (and department routes when
+#: they are configurable). Not a right of the catalogue operator; a superuser has it implicitly.
+SECURITY_PERMISSION = "accounts.manage_security"

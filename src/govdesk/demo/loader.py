@@ -10,7 +10,7 @@ from django.db import transaction
 from govdesk.accounts.services import group_grant, staff_user_upsert
 from govdesk.catalog.services import catalog_load
 from govdesk.certificates.services import demo_pki_load
-from govdesk.common.roles import Role
+from govdesk.common.roles import SECURITY_PERMISSION, Role
 from govdesk.forms.services import forms_load
 from govdesk.organisations.models import Region, RegionLevel
 from govdesk.organisations.services import department_upsert, region_upsert, service_point_upsert
@@ -77,6 +77,18 @@ STAFF = [
     # by area, by department and by level, and the demo shows each.
     StaffSpec("reviewer.dongting", Role.REVIEWER, "320205001000", "韩", "梅"),
     StaffSpec("approver.mca", Role.APPROVER, "320205000000", "沈", "诚", None, "mca"),
+    StaffSpec("security.officer", Role.SECURITY, "320200000000", "卫", "宁", None, "data"),
+]
+# What the security officer does in the admin: the security settings (sensitivity of data
+# elements, staff roles, scopes, groups and permissions), and nothing of the catalogue.
+SECURITY_OFFICER_PERMISSIONS = [
+    SECURITY_PERMISSION,
+    "accounts.view_user",
+    "accounts.change_user",
+    "auth.view_group",
+    "auth.change_group",
+    "govforms.view_dataelement",
+    "govforms.change_dataelement",
 ]
 
 LI_HONGMEI = "320205197405120027"
@@ -125,7 +137,7 @@ def staff_load(regions: dict[str, Region], password: str) -> None:
         code: department_upsert(code=code, name=name, short_name=short, region=regions[region])
         for code, name, short, region in DEPARTMENTS
     }
-    operators = []
+    operators, officers = [], []
     for spec in STAFF:
         user = staff_user_upsert(
             username=spec.username,
@@ -139,7 +151,10 @@ def staff_load(regions: dict[str, Region], password: str) -> None:
         )
         if spec.role == Role.OPERATOR:
             operators.append(user)
+        if spec.role == Role.SECURITY:
+            officers.append(user)
     group_grant(name="数据局 catalogue", app_labels=["catalog", "govforms"], users=operators)
+    group_grant(name="数据局 security", permissions=SECURITY_OFFICER_PERMISSIONS, users=officers)
 
 
 def _id_card(number: str, issued: date, until: date | None) -> dict[str, object]:
