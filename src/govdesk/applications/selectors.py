@@ -247,7 +247,7 @@ def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Ap
     home = principal.jurisdiction
     if home is None or principal.role not in policies.STAFF_READERS:
         return base.none()
-    scoped = base.filter(region__path__startswith=home.path)
+    scoped = base.filter(home.subtree_q("region"))
     if status:
         return scoped.filter(status=status)
     return scoped.filter(status__in=lifecycle.waiting_for(principal.role))
