@@ -263,7 +263,8 @@ DEMO_SMS_ON_SCREEN = env_bool(
     "GOVDESK_DEMO_SMS_ON_SCREEN",
     False,
     "Show a resident's sign-in code on the sign-in page, read from the local SMS outbox, so the "
-    "demo works without a phone. Always on when GOVDESK_DEBUG is true. Never in production.",
+    "demo works without a phone. Only this flag turns it on (GOVDESK_DEBUG does not). Never in "
+    "production.",
 )
 _TEMPLATE_OPTIONS = TEMPLATES[0]["OPTIONS"]
 if isinstance(_TEMPLATE_OPTIONS, dict):
