@@ -1,9 +1,12 @@
-"""Security headers: the Content-Security-Policy on every kind of page, and no page that needs
-more than it allows (no inline script, event handler attribute or inline style)."""
+"""Security headers and cookies: the Content-Security-Policy on every kind of page, and no page
+that needs more than it allows (no inline script, event handler attribute or inline style);
+HSTS only when TLS is declared; Secure cookies unless in debug mode."""
 
 from __future__ import annotations
 
+import runpy
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -12,6 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+import govdesk.settings
 from govdesk.accounts.models import User
 from govdesk.applications.models import Application, Channel, Status
 from govdesk.catalog.models import CertificateType, Matter
@@ -203,3 +207,101 @@ def test_api_docs_and_admin(client: Client, world: Any) -> None:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_strict(response, url)
+
+
+# --- HTTPS: HSTS only when TLS is declared; Secure cookies unless in debug mode ------------------
+
+SETTINGS_FILE = Path(govdesk.settings.__file__)
+SECURITY_VARIABLES = (
+    "GOVDESK_DEBUG",
+    "GOVDESK_TLS",
+    "GOVDESK_HSTS_SECONDS",
+    "GOVDESK_HSTS_INCLUDE_SUBDOMAINS",
+    "GOVDESK_SSL_REDIRECT",
+    "GOVDESK_BEHIND_TLS_PROXY",
+    "GOVDESK_SECURE_COOKIES",
+)
+HTTPS_SETTINGS = (
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_PROXY_SSL_HEADER",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "LANGUAGE_COOKIE_SECURE",
+)
+
+
+def settings_from(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    """The HTTPS settings as settings.py computes them from these variables (and no others)."""
+    for name in SECURITY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    computed = runpy.run_path(str(SETTINGS_FILE))
+    return {name: computed[name] for name in HTTPS_SETTINGS}
+
+
+def test_cookies_are_secure_unless_debugging(monkeypatch: pytest.MonkeyPatch) -> None:
+    cookies = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "LANGUAGE_COOKIE_SECURE")
+    production = settings_from(monkeypatch)
+    assert all(production[name] is True for name in cookies), production
+    debugging = settings_from(monkeypatch, GOVDESK_DEBUG="true")
+    assert all(debugging[name] is False for name in cookies), debugging
+    debugging_over_tls = settings_from(monkeypatch, GOVDESK_DEBUG="true", GOVDESK_TLS="true")
+    assert all(debugging_over_tls[name] is True for name in cookies)
+    demo = settings_from(monkeypatch, GOVDESK_SECURE_COOKIES="false")  # make demo, over HTTP
+    assert all(demo[name] is False for name in cookies)
+
+
+def test_hsts_only_with_tls_declared(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = settings_from(monkeypatch, GOVDESK_SSL_REDIRECT="true", GOVDESK_HSTS_SECONDS="600")
+    assert plain["SECURE_HSTS_SECONDS"] == 0
+    assert plain["SECURE_SSL_REDIRECT"] is False
+    assert plain["SECURE_PROXY_SSL_HEADER"] is None
+    tls = settings_from(monkeypatch, GOVDESK_TLS="true")
+    assert tls["SECURE_HSTS_SECONDS"] == 31_536_000
+    assert tls["SECURE_SSL_REDIRECT"] is False and tls["SECURE_PROXY_SSL_HEADER"] is None
+    proxied = settings_from(
+        monkeypatch,
+        GOVDESK_TLS="true",
+        GOVDESK_SSL_REDIRECT="true",
+        GOVDESK_BEHIND_TLS_PROXY="true",
+    )
+    assert proxied["SECURE_SSL_REDIRECT"] is True
+    assert proxied["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def client_with(settings: Any, computed: dict[str, Any]) -> Client:
+    """A client of a server configured so (a new one: SecurityMiddleware reads its settings
+    when it is created)."""
+    for name, value in computed.items():
+        setattr(settings, name, value)
+    return Client()
+
+
+def test_hsts_header(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = client_with(settings, settings_from(monkeypatch))
+    assert "Strict-Transport-Security" not in plain.get("/", secure=True)
+    tls = client_with(
+        settings,
+        settings_from(monkeypatch, GOVDESK_TLS="true", GOVDESK_BEHIND_TLS_PROXY="true"),
+    )
+    assert tls.get("/", secure=True)["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in tls.get("/")  # plain HTTP: never
+    forwarded = tls.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert forwarded["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_session_csrf_and_mode_cookies_are_secure(
+    world: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_with(settings, settings_from(monkeypatch))
+    settings.DEMO_SMS_ON_SCREEN = True
+    assert client.get("/signin/").cookies["csrftoken"]["secure"] is True
+    response = sign_in(client, WANG)
+    assert response.cookies["sessionid"]["secure"] is True
+    response = client.post("/settings/", {"elder": "1", "next": "/"})
+    assert response.cookies["govdesk_elder"]["secure"] is True
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.cookies["django_language"]["secure"] is True

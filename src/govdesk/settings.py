@@ -9,7 +9,14 @@ from typing import Any
 
 import dj_database_url
 
-from govdesk.common.env import env_bool, env_int, env_list, env_str, load_dotenv
+from govdesk.common.env import (
+    env_bool,
+    env_bool_or_none,
+    env_int,
+    env_list,
+    env_str,
+    load_dotenv,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
@@ -224,11 +231,53 @@ TASKS: dict[str, Any] = {
     }
 }
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool(
-    "GOVDESK_SECURE_COOKIES", False, "Send cookies over HTTPS only (true behind TLS)."
+# HTTPS. Django's SecurityMiddleware sends Strict-Transport-Security on requests it sees as
+# secure: over TLS to this server, or through a proxy it is told to trust (below).
+TLS = env_bool(
+    "GOVDESK_TLS",
+    False,
+    "The site is served over HTTPS, by this server or by a reverse proxy in front of it. Turns "
+    "on Strict-Transport-Security (HSTS). Behind a proxy, set GOVDESK_BEHIND_TLS_PROXY too, or "
+    "no request looks secure and no HSTS header is sent.",
 )
+_HSTS_SECONDS = env_int(
+    "GOVDESK_HSTS_SECONDS",
+    31_536_000,
+    "With GOVDESK_TLS: how long browsers must reach this site over HTTPS only (HSTS max-age, "
+    "seconds; one year by default). Try 300 first when turning TLS on.",
+)
+SECURE_HSTS_SECONDS = _HSTS_SECONDS if TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "GOVDESK_HSTS_INCLUDE_SUBDOMAINS",
+    False,
+    "With GOVDESK_TLS: HSTS covers every subdomain too. Only when all of them serve HTTPS.",
+)
+_SSL_REDIRECT = env_bool(
+    "GOVDESK_SSL_REDIRECT",
+    False,
+    "With GOVDESK_TLS: redirect plain-HTTP requests to HTTPS here (leave off where the proxy "
+    "already does it).",
+)
+SECURE_SSL_REDIRECT = TLS and _SSL_REDIRECT
+_BEHIND_TLS_PROXY = env_bool(
+    "GOVDESK_BEHIND_TLS_PROXY",
+    False,
+    "A reverse proxy terminates TLS and sets X-Forwarded-Proto (overwriting whatever a client "
+    "sent): trust its 'https' to mean the request came over HTTPS. Never without such a proxy, "
+    "since a client could then send the header itself.",
+)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS_PROXY else None
+
+_SECURE_COOKIES = env_bool_or_none(
+    "GOVDESK_SECURE_COOKIES",
+    "Send the session, CSRF, language and display-mode cookies over HTTPS only (true or "
+    "false). Empty: true, unless GOVDESK_DEBUG is true and GOVDESK_TLS is not. `make demo`, "
+    "served over plain HTTP, sets it to false.",
+)
+SESSION_COOKIE_SECURE = (TLS or not DEBUG) if _SECURE_COOKIES is None else _SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): scripts and styles only from this site's static files,
