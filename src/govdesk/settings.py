@@ -151,6 +151,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govdesk.accounts.sessions.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -192,6 +193,18 @@ LOGIN_MAX_FAILURES = env_int(
 )
 LOGIN_LOCKOUT_MINUTES = env_int(
     "GOVDESK_LOGIN_LOCKOUT_MINUTES", 15, "Minutes a locked staff account stays locked."
+)
+STAFF_SESSION_HOURS = env_int(
+    "GOVDESK_STAFF_SESSION_HOURS",
+    8,
+    "A staff sign-in (workbench and admin) ends this many hours after it began, however busy "
+    "the member of staff is.",
+)
+STAFF_SESSION_IDLE_MINUTES = env_int(
+    "GOVDESK_STAFF_SESSION_IDLE_MINUTES",
+    30,
+    "A staff sign-in ends after this many minutes without a request. Residents' portal "
+    "sessions are not affected.",
 )
 API_TOKEN_DAYS = env_int("GOVDESK_API_TOKEN_DAYS", 30, "Days an API bearer token stays valid.")
 API_TOKEN_CACHE_SECONDS = env_int(

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "govdesk.accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from govdesk.accounts.sessions import staff_session_start
+
+        user_logged_in.connect(staff_session_start, dispatch_uid="govdesk.staff_session_start")
