@@ -19,8 +19,10 @@ setup: $(UV) system-packages
 system-packages:
 	@bash scripts/system-packages.sh
 
-# The demo's links, QR codes and verification URLs point at where it is served.
+# The demo's links, QR codes and verification URLs point at where it is served. It is served
+# over plain HTTP, where some browsers drop cookies marked Secure: send them without the mark.
 demo: export GOVDESK_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+demo: export GOVDESK_SECURE_COOKIES ?= false
 demo: setup
 	$(GOVDESK) migrate --no-input -v0
 	$(GOVDESK) demo

@@ -225,9 +225,11 @@ def test_sign_in_with_the_demo_code(client: Client, demo_sms: None) -> None:
     assert client.get("/me/").status_code == 302
 
 
-def test_demo_code_hidden_unless_configured(client: Client, settings: Any) -> None:
+@pytest.mark.parametrize("debug", [False, True])
+def test_demo_code_hidden_unless_configured(client: Client, settings: Any, debug: bool) -> None:
+    """Only GOVDESK_DEMO_SMS_ON_SCREEN shows the code; debug mode does not imply it."""
     settings.DEMO_SMS_ON_SCREEN = False
-    settings.DEBUG = False
+    settings.DEBUG = debug
     start_sign_in(client, WANG)
     assert "demo-code" not in _html(client.get("/signin/code/"))
 

@@ -9,7 +9,15 @@ from typing import Any
 
 import dj_database_url
 
-from govdesk.common.env import env_bool, env_float, env_int, env_list, env_str, load_dotenv
+from govdesk.common.env import (
+    env_bool,
+    env_bool_or_none,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    load_dotenv,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
@@ -117,6 +125,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
+    # Ninja's own templates and static files: the API docs page without a CDN or inline script.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "govdesk.organisations",
@@ -134,12 +145,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govdesk.accounts.sessions.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -182,6 +195,18 @@ LOGIN_MAX_FAILURES = env_int(
 LOGIN_LOCKOUT_MINUTES = env_int(
     "GOVDESK_LOGIN_LOCKOUT_MINUTES", 15, "Minutes a locked staff account stays locked."
 )
+STAFF_SESSION_HOURS = env_int(
+    "GOVDESK_STAFF_SESSION_HOURS",
+    8,
+    "A staff sign-in (workbench and admin) ends this many hours after it began, however busy "
+    "the member of staff is.",
+)
+STAFF_SESSION_IDLE_MINUTES = env_int(
+    "GOVDESK_STAFF_SESSION_IDLE_MINUTES",
+    30,
+    "A staff sign-in ends after this many minutes without a request. Residents' portal "
+    "sessions are not affected.",
+)
 API_TOKEN_DAYS = env_int("GOVDESK_API_TOKEN_DAYS", 30, "Days an API bearer token stays valid.")
 API_TOKEN_CACHE_SECONDS = env_int(
     "GOVDESK_API_TOKEN_CACHE_SECONDS",
@@ -220,12 +245,71 @@ TASKS: dict[str, Any] = {
     }
 }
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool(
-    "GOVDESK_SECURE_COOKIES", False, "Send cookies over HTTPS only (true behind TLS)."
+# HTTPS. Django's SecurityMiddleware sends Strict-Transport-Security on requests it sees as
+# secure: over TLS to this server, or through a proxy it is told to trust (below).
+TLS = env_bool(
+    "GOVDESK_TLS",
+    False,
+    "The site is served over HTTPS, by this server or by a reverse proxy in front of it. Turns "
+    "on Strict-Transport-Security (HSTS). Behind a proxy, set GOVDESK_BEHIND_TLS_PROXY too, or "
+    "no request looks secure and no HSTS header is sent.",
 )
+_HSTS_SECONDS = env_int(
+    "GOVDESK_HSTS_SECONDS",
+    31_536_000,
+    "With GOVDESK_TLS: how long browsers must reach this site over HTTPS only (HSTS max-age, "
+    "seconds; one year by default). Try 300 first when turning TLS on.",
+)
+SECURE_HSTS_SECONDS = _HSTS_SECONDS if TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "GOVDESK_HSTS_INCLUDE_SUBDOMAINS",
+    False,
+    "With GOVDESK_TLS: HSTS covers every subdomain too. Only when all of them serve HTTPS.",
+)
+_SSL_REDIRECT = env_bool(
+    "GOVDESK_SSL_REDIRECT",
+    False,
+    "With GOVDESK_TLS: redirect plain-HTTP requests to HTTPS here (leave off where the proxy "
+    "already does it).",
+)
+SECURE_SSL_REDIRECT = TLS and _SSL_REDIRECT
+_BEHIND_TLS_PROXY = env_bool(
+    "GOVDESK_BEHIND_TLS_PROXY",
+    False,
+    "A reverse proxy terminates TLS and sets X-Forwarded-Proto (overwriting whatever a client "
+    "sent): trust its 'https' to mean the request came over HTTPS. Never without such a proxy, "
+    "since a client could then send the header itself.",
+)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS_PROXY else None
+
+_SECURE_COOKIES = env_bool_or_none(
+    "GOVDESK_SECURE_COOKIES",
+    "Send the session, CSRF, language and display-mode cookies over HTTPS only (true or "
+    "false). Empty: true, unless GOVDESK_DEBUG is true and GOVDESK_TLS is not. `make demo`, "
+    "served over plain HTTP, sets it to false.",
+)
+SESSION_COOKIE_SECURE = (TLS or not DEBUG) if _SECURE_COOKIES is None else _SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's static files,
+# so no inline script, event handler attribute or style attribute runs. htmx is configured in
+# base.html not to inject its indicator styles nor to evaluate code. The Django admin (5.2)
+# needs nothing more; the API docs page uses Ninja's static Swagger UI ("ninja" above).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -291,7 +375,8 @@ DEMO_SMS_ON_SCREEN = env_bool(
     "GOVDESK_DEMO_SMS_ON_SCREEN",
     False,
     "Show a resident's sign-in code on the sign-in page, read from the local SMS outbox, so the "
-    "demo works without a phone. Always on when GOVDESK_DEBUG is true. Never in production.",
+    "demo works without a phone. Only this flag turns it on (GOVDESK_DEBUG does not). Never in "
+    "production.",
 )
 _TEMPLATE_OPTIONS = TEMPLATES[0]["OPTIONS"]
 if isinstance(_TEMPLATE_OPTIONS, dict):

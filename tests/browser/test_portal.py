@@ -14,7 +14,7 @@ import pytest
 
 from govdesk.applications.models import Application, ApplicationEvent, Status
 from govdesk.organisations.models import Region
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, opened_page
 
 pytestmark = pytest.mark.browser
 
@@ -78,15 +78,15 @@ def portal_world(demo_world: dict[str, Region], settings: Any) -> dict[str, Regi
 @pytest.fixture
 def phone(browser: Any) -> Iterator[Any]:
     """A phone-sized page (no mode cookies yet)."""
-    context = browser.new_context(
-        locale="zh-CN", viewport=PHONE, device_scale_factor=1, has_touch=True, is_mobile=True
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    try:
+    with opened_page(
+        browser,
+        locale="zh-CN",
+        viewport=PHONE,
+        device_scale_factor=1,
+        has_touch=True,
+        is_mobile=True,
+    ) as opened:
         yield opened
-    finally:
-        context.close()
 
 
 def _set_mode(page: Any, base: str, mode: str) -> None:

@@ -294,7 +294,7 @@ def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Ap
     home = principal.jurisdiction
     if home is None or principal.role not in policies.STAFF_READERS:
         return base.none()
-    scoped = base.filter(region__path__startswith=home.path)
+    scoped = base.filter(home.subtree_q("region"))
     user = principal.user
     if user is not None and user.department_id is not None:
         scoped = scoped.filter(matter__department_id=user.department_id)

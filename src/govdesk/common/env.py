@@ -44,14 +44,24 @@ def env_str(name: str, default: str, help: str, *, secret: bool = False) -> str:
     return _declare(name, default, help, secret)
 
 
-def env_bool(name: str, default: bool, help: str) -> bool:
-    raw = _declare(name, "true" if default else "false", help, False)
+def _parse_bool(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
     if value in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_bool(name: str, default: bool, help: str) -> bool:
+    return _parse_bool(name, _declare(name, "true" if default else "false", help, False))
+
+
+def env_bool_or_none(name: str, help: str) -> bool | None:
+    """A true/false variable whose default depends on others: None when it is unset or empty,
+    for the settings to decide (the help text says how)."""
+    raw = _declare(name, "", help, False)
+    return _parse_bool(name, raw) if raw.strip() else None
 
 
 def env_int(name: str, default: int, help: str) -> int:

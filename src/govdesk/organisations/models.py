@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,6 +13,10 @@ class RegionLevel(models.TextChoices):
     SUBDISTRICT = "subdistrict", _("Subdistrict")
     COMMUNITY = "community", _("Community")
 
+
+#: Between the codes of a region's ``path``. "Inside" is a prefix test *with* this separator:
+#: without it, ``32/0205`` would also take in ``32/02051``.
+PATH_SEPARATOR = "/"
 
 LEVEL_DEPTH = {
     RegionLevel.CITY: 0,
@@ -42,7 +47,15 @@ class Region(models.Model):
         return self.name
 
     def contains(self, other: Region) -> bool:
-        return other.path == self.path or other.path.startswith(self.path + "/")
+        """True if ``other`` is this region or lies inside it."""
+        return other.path == self.path or other.path.startswith(self.path + PATH_SEPARATOR)
+
+    def subtree_q(self, via: str = "") -> Q:
+        """The query form of :meth:`contains`: rows whose region is this one or lies inside
+        it. ``via`` is the lookup from the queried model to its region ("region", "issuer",
+        "household__region"); empty when querying regions themselves."""
+        field = f"{via}__path" if via else "path"
+        return Q(**{field: self.path}) | Q(**{f"{field}__startswith": self.path + PATH_SEPARATOR})
 
 
 class Department(models.Model):

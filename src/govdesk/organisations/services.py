@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from govdesk.organisations.models import Department, Region, ServicePoint
+from govdesk.organisations.models import PATH_SEPARATOR, Department, Region, ServicePoint
 
 
 @transaction.atomic
 def region_upsert(*, code: str, name: str, level: str, parent: Region | None) -> Region:
-    path = f"{parent.path}/{code}" if parent else code
+    path = f"{parent.path}{PATH_SEPARATOR}{code}" if parent else code
     region, _ = Region.objects.update_or_create(
         code=code, defaults={"name": name, "level": level, "parent": parent, "path": path}
     )

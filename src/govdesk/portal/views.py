@@ -324,7 +324,8 @@ def display_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _demo_sms_on_screen() -> bool:
-    return bool(settings.DEBUG or getattr(settings, "DEMO_SMS_ON_SCREEN", False))
+    """Only when the demo flag is set explicitly: debug mode does not imply it."""
+    return bool(getattr(settings, "DEMO_SMS_ON_SCREEN", False))
 
 
 @require_http_methods(["GET", "POST"])
