@@ -47,6 +47,23 @@ AUDIT_KEY = _key_from_env_or_file(
     "HMAC key that chains the audit trail. Kept outside the database; losing it makes the trail "
     "unverifiable. If unset, a development key is generated under var/.",
 )
+# Checkpoints anchor the audit chain outside the database (ADR 12).
+AUDIT_CHECKPOINT_KEY = _key_from_env_or_file(
+    "GOVDESK_AUDIT_CHECKPOINT_KEY",
+    "HMAC key that signs the audit trail's checkpoints. Kept outside the database; only the "
+    "hosts that write checkpoints (the task worker) and verify the trail need it. If unset, a "
+    "development key is generated under var/.",
+)
+AUDIT_CHECKPOINT_DIR = Path(
+    env_str(
+        "GOVDESK_AUDIT_CHECKPOINT_DIR",
+        "",
+        "Folder of the audit checkpoint files, one append-only JSON-lines file per database. "
+        "Empty: audit-checkpoints/ under GOVDESK_VAR_DIR. In production, storage that the "
+        "database's administrators cannot rewrite.",
+    )
+    or VAR_DIR / "audit-checkpoints"
+)
 ALLOWED_HOSTS = env_list(
     "GOVDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
 )
