@@ -5,6 +5,7 @@ deleted checkpoint is named too."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
@@ -16,9 +17,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from govdesk.audit import services
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.checkpoints import CheckpointError, checkpoint_log_read, checkpoint_path
-from govdesk.audit.models import AppendOnlyError, AuditEvent
+from govdesk.audit.models import AppendOnlyError, AuditEvent, ChainHead
 from govdesk.audit.services import audit_checkpoint, audit_record, audit_verify
 from govdesk.common.actor import Actor
 
@@ -364,3 +366,39 @@ def test_checkpoint_files_are_per_database(db: None, settings: Any, tmp_path: Pa
     path = checkpoint_path()
     assert path.parent == tmp_path / "elsewhere"
     assert path.name.startswith(f"{connection.vendor}-") and path.suffix == ".jsonl"
+
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_a_checkpoint_is_queued_every_n_rows(
+    db: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.TASKS = IMMEDIATE
+    settings.AUDIT_CHECKPOINT_EVERY_ROWS = 4
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _trail(3)
+    assert callbacks == [] and not checkpoint_path().exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _trail(5)  # rows 4 and 8 queue one each; the first anchors 8, the second finds nothing
+    assert len(callbacks) == 2
+    assert [c.seq for c in checkpoint_log_read().checkpoints] == [8]
+    assert ChainHead.objects.get(pk=1).seq == 9  # the checkpoint's own row
+    assert audit_verify().ok
+
+
+def test_a_checkpoint_is_queued_every_m_minutes(
+    db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.AUDIT_CHECKPOINT_MINUTES = 5
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(services, "_next_checkpoint_at", [])
+    assert not services._checkpoint_due(1)  # a process's first row sets the clock
+    now[0] += 299
+    assert not services._checkpoint_due(2)
+    now[0] += 1
+    assert services._checkpoint_due(3)
+    assert not services._checkpoint_due(4)
+    now[0] += 300
+    assert services._checkpoint_due(5)

@@ -64,6 +64,18 @@ AUDIT_CHECKPOINT_DIR = Path(
     )
     or VAR_DIR / "audit-checkpoints"
 )
+AUDIT_CHECKPOINT_EVERY_ROWS = env_int(
+    "GOVDESK_AUDIT_CHECKPOINT_EVERY_ROWS",
+    1000,
+    "Queue an audit checkpoint each time the trail reaches a multiple of this many rows; "
+    "0 never does.",
+)
+AUDIT_CHECKPOINT_MINUTES = env_int(
+    "GOVDESK_AUDIT_CHECKPOINT_MINUTES",
+    5,
+    "Queue an audit checkpoint at the first audit row a server process appends after this many "
+    "minutes; 0 never does (then run `govdesk audit checkpoint` from a timer).",
+)
 ALLOWED_HOSTS = env_list(
     "GOVDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +27,8 @@ from govdesk.audit.models import AuditEvent, ChainHead, Result
 from govdesk.common import rawsql
 from govdesk.common.actor import Actor
 from govdesk.common.idnumbers import mask
+
+logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 SYSTEM = Actor(name="govdesk", role="system")
@@ -101,7 +105,8 @@ def audit_record(
     purpose: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one row to the trail, chained after the last one.
+    """Append one row to the trail, chained after the last one, and queue a checkpoint when
+    one is due (every ``AUDIT_CHECKPOINT_EVERY_ROWS`` rows, or ``AUDIT_CHECKPOINT_MINUTES``).
 
     On PostgreSQL one statement (``govdesk_audit_append``) locks the chain head, chains,
     inserts and moves the head, so that the head is locked for microseconds, not for round
@@ -122,7 +127,10 @@ def audit_record(
         # Round-trip the detail through JSON so the MAC covers what the database will hold.
         detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
     )
-    return _append(event)
+    _append(event)
+    if _checkpoint_due(event.seq):
+        transaction.on_commit(_checkpoint_queue)
+    return event
 
 
 def _append(event: AuditEvent) -> AuditEvent:
@@ -164,6 +172,36 @@ def _append(event: AuditEvent) -> AuditEvent:
         rawsql.insert(event)
         ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
     return event
+
+
+# Checkpoints are queued from the append path at almost no cost: a modulo, and a clock read
+# against this process's next due time (set at its first append).
+_next_checkpoint_at: list[float] = []
+
+
+def _checkpoint_due(seq: int) -> bool:
+    every = settings.AUDIT_CHECKPOINT_EVERY_ROWS
+    if every > 0 and seq % every == 0:
+        return True
+    minutes = settings.AUDIT_CHECKPOINT_MINUTES
+    if minutes <= 0:
+        return False
+    now = time.monotonic()
+    if not _next_checkpoint_at:
+        _next_checkpoint_at.append(now + minutes * 60)
+    elif now >= _next_checkpoint_at[0]:
+        _next_checkpoint_at[0] = now + minutes * 60
+        return True
+    return False
+
+
+def _checkpoint_queue() -> None:
+    from govdesk.audit.tasks import audit_checkpoint_write
+
+    try:
+        audit_checkpoint_write.enqueue()
+    except Exception:  # the row is written: a missed checkpoint must not fail the request
+        logger.exception("could not queue an audit checkpoint")
 
 
 def audit_checkpoint() -> Checkpoint | None:
