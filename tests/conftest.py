@@ -46,6 +46,16 @@ def _fast_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings: Any, tmp_path: Path) -> None:
+    """Each test's trail starts empty, so each test gets its own checkpoint folder (and the
+    suite never writes into var/). Checkpoints are queued only where a test asks for them
+    (tests/test_audit.py), so that no test sees a task it did not expect."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    settings.AUDIT_CHECKPOINT_EVERY_ROWS = 0
+    settings.AUDIT_CHECKPOINT_MINUTES = 0
+
+
+@pytest.fixture(autouse=True)
 def _fresh_region_cache() -> None:
     """Each test starts with an empty region cache (a rolled-back test may have filled it)."""
     from govdesk.organisations.selectors import region_cache_clear

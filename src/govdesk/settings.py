@@ -55,6 +55,35 @@ AUDIT_KEY = _key_from_env_or_file(
     "HMAC key that chains the audit trail. Kept outside the database; losing it makes the trail "
     "unverifiable. If unset, a development key is generated under var/.",
 )
+# Checkpoints anchor the audit chain outside the database (ADR 12).
+AUDIT_CHECKPOINT_KEY = _key_from_env_or_file(
+    "GOVDESK_AUDIT_CHECKPOINT_KEY",
+    "HMAC key that signs the audit trail's checkpoints. Kept outside the database; only the "
+    "hosts that write checkpoints (the task worker) and verify the trail need it. If unset, a "
+    "development key is generated under var/.",
+)
+AUDIT_CHECKPOINT_DIR = Path(
+    env_str(
+        "GOVDESK_AUDIT_CHECKPOINT_DIR",
+        "",
+        "Folder of the audit checkpoint files, one append-only JSON-lines file per database. "
+        "Empty: audit-checkpoints/ under GOVDESK_VAR_DIR. In production, storage that the "
+        "database's administrators cannot rewrite.",
+    )
+    or VAR_DIR / "audit-checkpoints"
+)
+AUDIT_CHECKPOINT_EVERY_ROWS = env_int(
+    "GOVDESK_AUDIT_CHECKPOINT_EVERY_ROWS",
+    1000,
+    "Queue an audit checkpoint each time the trail reaches a multiple of this many rows; "
+    "0 never does.",
+)
+AUDIT_CHECKPOINT_MINUTES = env_int(
+    "GOVDESK_AUDIT_CHECKPOINT_MINUTES",
+    5,
+    "Queue an audit checkpoint at the first audit row a server process appends after this many "
+    "minutes; 0 never does (then run `govdesk audit checkpoint` from a timer).",
+)
 ALLOWED_HOSTS = env_list(
     "GOVDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
 )

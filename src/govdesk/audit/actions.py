@@ -45,6 +45,8 @@ class AuditAction(models.TextChoices):
     # Written by catalogue saves in the admin before the admin.* actions; old rows only.
     CATALOG_CREATED = "catalog.created", _("Catalogue entry created")
     CATALOG_CHANGED = "catalog.changed", _("Catalogue entry changed")
+    # The trail itself.
+    AUDIT_CHECKPOINT = "audit.checkpoint", _("Audit checkpoint written")
     # Signing in.
     LOGIN_SUCCEEDED = "login.succeeded", _("Staff sign-in")
     LOGIN_FAILED = "login.failed", _("Staff sign-in failed")
