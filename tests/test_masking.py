@@ -1,9 +1,11 @@
 """Full numbers where they should be masked (hardening issue, item 8), each finding reproduced:
-the search log."""
+the search log and the log lines."""
 
 from __future__ import annotations
 
 import importlib
+import logging
+import sys
 from typing import Any
 
 import pytest
@@ -99,3 +101,38 @@ def test_the_migration_redacts_what_is_already_stored(world: Any) -> None:
         "电话138****1234",
         "水电 人口 证明",
     ]
+
+
+# The log --------------------------------------------------------------------------------------
+
+
+def _handlers(name: str) -> list[logging.Handler]:
+    """Every handler of settings.LOGGING a record of logger ``name`` reaches (pytest's own
+    capturing handlers left out)."""
+    found: list[logging.Handler] = []
+    logger: logging.Logger | None = logging.getLogger(name)
+    while logger is not None:
+        found += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+        logger = logger.parent if logger.propagate else None
+    return found
+
+
+@pytest.mark.parametrize(
+    "name", ["govdesk.workbench.views", "django.request", "django.server", "django"]
+)
+def test_no_log_line_carries_a_full_number(name: str) -> None:
+    handlers = _handlers(name)
+    assert handlers, name
+    try:
+        raise ValueError(f"registry said no for {LI}")
+    except ValueError:
+        exc_info = sys.exc_info()
+    for handler in handlers:
+        record = logging.LogRecord(
+            name, logging.WARNING, __file__, 1, "Not Found: %s (%s)", (f"/x/{LI}/", LI_PHONE), None
+        )
+        record.exc_info = exc_info
+        assert handler.filter(record), (name, handler)
+        line = handler.format(record)
+        assert LI not in line and LI_PHONE not in line, (name, handler, line)
+        assert f"/x/{LI_MASKED}/" in line and "ValueError" in line
