@@ -1,5 +1,6 @@
 """Full numbers where they should be masked (hardening issue, item 8), each finding reproduced:
-the search log and the log lines."""
+the printed form, the search log and the log lines. (Numbers in URLs: test_people_api.py and
+test_workbench.py.)"""
 
 from __future__ import annotations
 
@@ -13,12 +14,145 @@ from django.apps import apps
 from django.test import Client
 
 from govdesk.accounts.models import User
+from govdesk.accounts.services import token_create
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.models import AuditEvent
+from govdesk.audit.services import audit_verify
 from govdesk.catalog.models import SearchLog
 from govdesk.common.idnumbers import redact_numbers
+from govdesk.common.roles import Role
+from govdesk.people import policies
+from govdesk.people.models import Person
+from tests.conftest import pdf_text, staff_client
 
 LI = "320205197405120027"
 LI_MASKED = "320205********0027"
 LI_PHONE = "13861701234"
+LI_ACCOUNT = "6214960012345678901"
+BUNDLE = "BUNDLE-EMPLOYMENT-DIFFICULTY"
+FULL_NUMBERS = (LI, LI_PHONE, LI_ACCOUNT)
+
+
+# The printed form ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def steps(api: Any, staff_token: Any) -> list[str]:
+    """F1's four applications for 李红梅; the third (参保登记) prints her phone and account."""
+    response = api.post(
+        f"/api/v1/bundles/{BUNDLE}/start", staff_token("clerk.chunlei"), {"applicant": LI}
+    )
+    assert response.status_code == 201, response.content
+    return [str(s["application"]) for s in response.json()["steps"]]
+
+
+def _form(api: Any, token: str, application: str, query: str = "") -> str:
+    response = api.get(f"/api/v1/applications/{application}/form.pdf{query}", token)
+    assert response.status_code == 200, response.content[:300]
+    return pdf_text(response.content)
+
+
+def _last_print() -> AuditEvent:
+    row = (
+        AuditEvent.objects.filter(
+            action__in=[AuditAction.APPLICATION_FORM_PDF, AuditAction.APPLICATION_FORM_SIGNATURE]
+        )
+        .order_by("seq")
+        .last()
+    )
+    assert row is not None
+    return row
+
+
+def test_a_plain_print_masks_id_phone_and_account(
+    api: Any, staff_token: Any, steps: list[str]
+) -> None:
+    token = staff_token("clerk.chunlei")
+    enrolment = _form(api, token, steps[2])
+    assert "李红梅" in enrolment and LI_MASKED in enrolment
+    for number in FULL_NUMBERS:
+        assert number not in enrolment, number
+    assert "138****1234" in enrolment and "***************8901" in enrolment
+    row = _last_print()
+    assert row.action == AuditAction.APPLICATION_FORM_PDF
+    assert row.detail["unmasked"] is False and row.purpose == ""
+    for application in (steps[0], steps[3]):
+        text = _form(api, token, application)
+        assert LI_MASKED in text and not [n for n in FULL_NUMBERS if n in text]
+
+
+def test_a_print_for_signature_shows_them_in_full_and_is_audited(
+    api: Any, staff_token: Any, steps: list[str]
+) -> None:
+    before = AuditEvent.objects.count()
+    enrolment = _form(api, staff_token("clerk.chunlei"), steps[2], "?for=signature")
+    for number in FULL_NUMBERS:
+        assert number in enrolment, number
+    row = _last_print()
+    assert row.seq > before
+    assert row.action == AuditAction.APPLICATION_FORM_SIGNATURE
+    assert (row.actor, row.purpose, row.result) == ("clerk.chunlei", "print for signature", "ok")
+    assert row.detail == {"application": steps[2], "unmasked": True, "asked_unmask": True}
+    assert row.subject_label == LI_MASKED
+    assert audit_verify().ok
+
+
+def test_a_role_that_may_not_unmask_gets_a_masked_form_even_when_asking(
+    api: Any, staff_token: Any, steps: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policies, "UNMASKERS", frozenset({Role.CLERK}))
+    text = _form(api, staff_token("reviewer.yunlin"), steps[2], "?for=signature")
+    assert LI_MASKED in text and not [n for n in FULL_NUMBERS if n in text]
+    row = _last_print()
+    assert row.action == AuditAction.APPLICATION_FORM_PDF and row.actor == "reviewer.yunlin"
+    assert row.detail["unmasked"] is False and row.detail["asked_unmask"] is True
+    assert row.purpose == "print for signature"
+
+
+def test_a_resident_asking_for_the_signature_print_gets_it_masked(
+    api: Any, staff_token: Any
+) -> None:
+    token = token_create(resident=Person.objects.get(id_number=LI))
+    created = api.post(
+        "/api/v1/applications", token, {"matter": "HRSS-001", "applicant": LI, "channel": "online"}
+    )
+    assert created.status_code == 201, created.content
+    text = _form(api, token, created.json()["id"], "?for=signature")
+    assert LI_MASKED in text and LI not in text
+
+
+def test_an_unknown_print_purpose_is_refused(api: Any, staff_token: Any, steps: list[str]) -> None:
+    response = api.get(
+        f"/api/v1/applications/{steps[0]}/form.pdf?for=everything", staff_token("clerk.chunlei")
+    )
+    assert response.status_code == 422
+
+
+def test_the_workbench_prints_masked_and_for_signature(steps: list[str]) -> None:
+    clerk = staff_client("clerk.chunlei")
+    url = f"/staff/applications/{steps[2]}/"
+    page = clerk.get(url).content.decode()
+    assert f'href="{url}form.pdf" data-print' in page
+    assert f'href="{url}form.pdf?for=signature" data-print-signature' in page
+    plain = pdf_text(clerk.get(f"{url}form.pdf").content)
+    assert LI_MASKED in plain and not [n for n in FULL_NUMBERS if n in plain]
+    signed = pdf_text(clerk.get(f"{url}form.pdf?for=signature").content)
+    assert LI in signed and LI_ACCOUNT in signed
+    row = _last_print()
+    assert row.action == AuditAction.APPLICATION_FORM_SIGNATURE
+    assert row.purpose == "print for signature" and row.detail["unmasked"] is True
+
+
+def test_the_workbench_offers_no_signature_print_to_a_role_that_may_not_unmask(
+    steps: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policies, "UNMASKERS", frozenset({Role.CLERK}))
+    reviewer = staff_client("reviewer.yunlin")
+    url = f"/staff/applications/{steps[2]}/"
+    page = reviewer.get(url).content.decode()
+    assert "data-print-signature" not in page and "data-print" in page
+    text = pdf_text(reviewer.get(f"{url}form.pdf?for=signature").content)
+    assert LI_MASKED in text and LI not in text
 
 
 # The search log --------------------------------------------------------------------------------

@@ -114,7 +114,14 @@ def test_f1_at_the_window(live_server: Any, demo_world: Any, page: Any) -> None:
         pdf = page.request.get(f"{base}{href}")
         assert pdf.status == 200, (href, pdf.status, pdf.text()[:300])
         assert pdf.headers["content-type"] == "application/pdf"
-        assert "李红梅" in pdf_text(pdf.body()), href
+        text = pdf_text(pdf.body())
+        assert "李红梅" in text and "320205********0027" in text and LI not in text, href
+    # Printed for her to sign: her number in full.
+    signature = page.locator("a[data-print-signature]")
+    assert signature.count() == 4
+    href = str(signature.first.get_attribute("href"))
+    assert href.endswith("/form.pdf?for=signature")
+    assert LI in pdf_text(page.request.get(f"{base}{href}").body())
     for application in Application.objects.filter(applicant__id_number=LI):
         assert application.status == "submitted"
         assert (

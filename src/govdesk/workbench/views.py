@@ -28,6 +28,7 @@ from govdesk.common.errors import DomainError, Unavailable
 from govdesk.common.idnumbers import InvalidIdNumber, normalise, parse
 from govdesk.common.principal import Principal
 from govdesk.people.models import Person
+from govdesk.people.policies import may_unmask
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
 from govdesk.presentation.http import pdf_response
@@ -312,6 +313,7 @@ def _workspace(
         "page_url": scope.page_url,
         "problem": problem,
         "problem_status": problem_status,
+        "may_print_for_signature": may_unmask(principal),
     }
 
 
@@ -613,12 +615,18 @@ def application_retry(request: HttpRequest, application_id: UUID) -> HttpRespons
 @require_GET
 @staff_view
 def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """The form, numbers masked; ``?for=signature`` (the "Print for signature" button) prints
+    them in full for the applicant to sign, for roles that may see them, and is audited so."""
     principal = principal_of(request)
     found = selectors.get_application(principal=principal, application_id=application_id)
     try:
         from govdesk.applications.printing import application_form_pdf
 
-        pdf = application_form_pdf(principal=principal, application=found)
+        pdf = application_form_pdf(
+            principal=principal,
+            application=found,
+            for_signature=request.GET.get("for") == "signature",
+        )
     except DomainError:
         raise
     except Exception as exc:  # the PDF renderer is optional equipment: say so, never a 500
