@@ -10,7 +10,7 @@ It prints the machine, then
    staff and personas (``govdesk demo --people 0``) and times
    ``govdesk generate-people --count N`` (goal: ≤ 10 minutes for 1,000,000 people);
 2. serves the project with gunicorn on a free port of 127.0.0.1;
-3. measures ``GET /api/v1/people/{id_number}`` with a staff token at one client: sequential
+3. measures ``POST /api/v1/people/lookup`` with a staff token at one client: sequential
    requests over one keep-alive connection, over a random sample of the people inside the
    token holder's jurisdiction (goal: p95 ≤ 15 ms);
 4. measures throughput at 8 concurrent clients with wrk (goal: ≥ 300 requests/s on 2 cores,
@@ -58,6 +58,7 @@ P95_GOAL_MS = 15.0
 THROUGHPUT_GOAL_RPS = 300.0
 CLIENTS = 8
 WARM_UP = 200  # look-ups before the timed ones, on other people
+LOOKUP = "/api/v1/people/lookup"
 
 SAMPLE_SQL = """
 SELECT p.id_number
@@ -93,8 +94,9 @@ end
 
 function request()
   n = n + 1
-  local path = "/api/v1/people/" .. ids[(n % #ids) + 1]
-  return wrk.format("GET", path, {["Authorization"] = auth})
+  local body = '{"id_number": "' .. ids[(n % #ids) + 1] .. '"}'
+  return wrk.format("POST", "/api/v1/people/lookup",
+    {["Authorization"] = auth, ["Content-Type"] = "application/json"}, body)
 end
 
 function response(status, headers, body)
@@ -444,7 +446,7 @@ def server_start(db: str, workers: int, threads: int, connections: int, log: Pat
             raise SystemExit("gunicorn exited while starting")
         try:
             conn = http.client.HTTPConnection(HOST, port, timeout=5)
-            conn.request("GET", "/api/v1/people/ready")  # 401 without a token: no database work
+            conn.request("GET", "/api/v1/people/lookup")  # 405: no database work
             conn.getresponse().read()
             conn.close()
             return server
@@ -474,17 +476,20 @@ class Client:
         self.conn = http.client.HTTPConnection(HOST, port, timeout=30)
         self.connections = 0
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def lookup(self, id_number: str) -> tuple[int, bytes]:
+        """``POST /api/v1/people/lookup``: the number in the body, never in the URL."""
         if self.conn.sock is None:
             self.connections += 1
+        payload = json.dumps({"id_number": id_number})
+        headers = {**self.headers, "Content-Type": "application/json"}
         try:
-            self.conn.request("GET", path, headers=self.headers)
+            self.conn.request("POST", LOOKUP, body=payload, headers=headers)
             response = self.conn.getresponse()
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             # The server closed an idle keep-alive connection: reconnect once.
             self.conn.close()
             self.connections += 1
-            self.conn.request("GET", path, headers=self.headers)
+            self.conn.request("POST", LOOKUP, body=payload, headers=headers)
             response = self.conn.getresponse()
         body = response.read()
         return response.status, body
@@ -500,7 +505,7 @@ def latency_measure(
     client = Client(server.port, token)
     warm, ids = ids[:WARM_UP], ids[WARM_UP:]
     for number in warm:
-        status, body = client.get(f"/api/v1/people/{number}")
+        status, body = client.lookup(number)
         if status != 200:
             raise SystemExit(f"warm-up look-up answered {status}: {body[:300]!r}")
     client.connections = 1 if client.conn.sock is not None else 0
@@ -511,7 +516,7 @@ def latency_measure(
     for i in range(n):
         number = ids[i % len(ids)]
         t0 = time.perf_counter()
-        status, _ = client.get(f"/api/v1/people/{number}")
+        status, _ = client.lookup(number)
         times.append((time.perf_counter() - t0) * 1000)
         statuses[status] += 1
     wall = time.perf_counter() - started

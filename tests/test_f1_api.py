@@ -80,7 +80,8 @@ def test_f1_end_to_end(api: Any, clerk: str, staff_token: Any) -> None:
         response = api.post(f"{url}/submit", clerk, Idempotency_Key=f"submit-{step['order']}")
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "submitted"
-        pdf = api.get(f"{url}/form.pdf", clerk)
+        # Printed for her to sign: her numbers in full (an audited unmasking).
+        pdf = api.get(f"{url}/form.pdf?for=signature", clerk)
         assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
         forms[step["order"]] = pdf_text(pdf.content)

@@ -12,7 +12,13 @@ from govdesk.common.idnumbers import check_character
 from govdesk.demo.loader import PERSONA_NUMBERS, SUN_JIZHEN
 
 LI = "320205197405120027"
-URL = "/api/v1/people/{}"
+URL = "/api/v1/people/lookup"
+
+
+def lookup(api: Any, number: str, token: str | None = None, **body: Any) -> Any:
+    """The look-up as clients make it: the number in the body, never in the URL."""
+    headers = body.pop("headers", {})
+    return api.post(URL, token, {"id_number": number, **body}, **headers)
 
 
 def body_text(response: Any) -> str:
@@ -23,7 +29,7 @@ def body_text(response: Any) -> str:
 def test_clerk_reads_li_hongmei_masked_and_audited(api: Any, staff_token: Any) -> None:
     token = staff_token("clerk.chunlei")
     before = AuditEvent.objects.count()
-    response = api.get(URL.format(LI), token)
+    response = lookup(api, LI, token)
     assert response.status_code == 200
     data = response.json()
     assert data["name"]["value"] == "李红梅"
@@ -54,7 +60,7 @@ def test_clerk_reads_li_hongmei_masked_and_audited(api: Any, staff_token: Any) -
 
 def test_unmask_by_a_role_that_may(api: Any, staff_token: Any) -> None:
     token = staff_token("clerk.chunlei")
-    response = api.get(URL.format(LI) + "?unmask=true&purpose=identity check", token)
+    response = lookup(api, LI, token, unmask=True, purpose="identity check")
     assert response.status_code == 200
     assert response.json()["id_number"] == LI
     row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
@@ -63,13 +69,13 @@ def test_unmask_by_a_role_that_may(api: Any, staff_token: Any) -> None:
 
 
 def test_without_token_401(api: Any, world: Any) -> None:
-    response = api.get(URL.format(LI))
+    response = lookup(api, LI)
     assert response.status_code == 401
     assert response.json()["detail"]
 
 
 def test_bad_token_401(api: Any, world: Any) -> None:
-    assert api.get(URL.format(LI), "gd_not-a-token").status_code == 401
+    assert lookup(api, LI, "gd_not-a-token").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -85,7 +91,7 @@ def test_bad_token_401(api: Any, world: Any) -> None:
 def test_invalid_number_422_with_message(
     api: Any, staff_token: Any, number: str, code: str
 ) -> None:
-    response = api.get(URL.format(number), staff_token("clerk.chunlei"))
+    response = lookup(api, number, staff_token("clerk.chunlei"))
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert detail[0]["loc"] == ["id_number"]
@@ -95,30 +101,31 @@ def test_invalid_number_422_with_message(
 
 
 def test_invalid_number_message_is_translated(api: Any, staff_token: Any) -> None:
-    response = api.get(
-        URL.format("320205197405120028"),
+    response = lookup(
+        api,
+        "320205197405120028",
         staff_token("clerk.chunlei"),
-        **{"Accept-Language": "zh-hans"},
+        headers={"Accept-Language": "zh-hans"},
     )
     assert "校验" in response.json()["detail"][0]["msg"]
 
 
 def test_unknown_person_404(api: Any, staff_token: Any) -> None:
-    response = api.get(URL.format("110101199003070011"), staff_token("clerk.chunlei"))
+    response = lookup(api, "110101199003070011", staff_token("clerk.chunlei"))
     assert response.status_code == 404
     assert AuditEvent.objects.filter(action=AuditAction.PERSON_READ, result="not_found").exists()
 
 
 @pytest.mark.parametrize("username", ["operator.data", "auditor"])
 def test_roles_that_may_not_read_people_403(api: Any, staff_token: Any, username: str) -> None:
-    response = api.get(URL.format(LI), staff_token(username))
+    response = lookup(api, LI, staff_token(username))
     assert response.status_code == 403
     row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
     assert row is not None and row.result == "denied" and row.actor == username
 
 
 def test_other_communitys_clerk_403_and_audited(api: Any, staff_token: Any) -> None:
-    response = api.get(URL.format(LI), staff_token("clerk.dongting"))
+    response = lookup(api, LI, staff_token("clerk.dongting"))
     assert response.status_code == 403
     row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
     assert row is not None
@@ -132,7 +139,7 @@ def test_other_communitys_clerk_403_and_audited(api: Any, staff_token: Any) -> N
 
 @pytest.mark.parametrize("username", ["reviewer.yunlin", "approver.hrss"])
 def test_higher_levels_read_within_jurisdiction(api: Any, staff_token: Any, username: str) -> None:
-    assert api.get(URL.format(LI), staff_token(username)).status_code == 200
+    assert lookup(api, LI, staff_token(username)).status_code == 200
 
 
 def test_resident_token_may_not_read_registry(api: Any, world: Any) -> None:
@@ -140,20 +147,20 @@ def test_resident_token_may_not_read_registry(api: Any, world: Any) -> None:
     from govdesk.people.models import Person
 
     token = token_create(resident=Person.objects.get(id_number=LI))
-    assert api.get(URL.format(LI), token).status_code == 403
+    assert lookup(api, LI, token).status_code == 403
 
 
 def test_extension_b_name_round_trips(api: Any, staff_token: Any) -> None:
     from govdesk.people.models import Person
 
     assert Person.objects.get(id_number=SUN_JIZHEN).name == "孙\U00020bb7珍"
-    response = api.get(URL.format(SUN_JIZHEN), staff_token("clerk.chunlei"))
+    response = lookup(api, SUN_JIZHEN, staff_token("clerk.chunlei"))
     assert response.json()["name"]["value"] == "孙\U00020bb7珍"
     assert "孙\U00020bb7珍".encode() in response.content or "\\ud842\\udfb7" in body_text(response)
 
 
 def test_wang_jianguo_household_of_six(api: Any, staff_token: Any) -> None:
-    data = api.get(URL.format("320205196803090017"), staff_token("clerk.chunlei")).json()
+    data = lookup(api, "320205196803090017", staff_token("clerk.chunlei")).json()
     assert data["household"]["size"] == 6
     relations = sorted(m["relation"] for m in data["household"]["members"])
     assert relations == sorted(["head", "spouse", "son", "daughter_in_law", "grandson", "mother"])
@@ -164,12 +171,44 @@ def test_person_read_query_count_is_constant(
 ) -> None:
     token = staff_token("clerk.chunlei")
     with django_assert_max_num_queries(14):
-        assert api.get(URL.format("320205196803090017"), token).status_code == 200
+        assert lookup(api, "320205196803090017", token).status_code == 200
 
 
 def test_openapi_document(client: Any, db: None) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     doc = response.json()
-    assert "/api/v1/people/{id_number}" in doc["paths"]
+    assert "post" in doc["paths"]["/api/v1/people/lookup"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+# No ID number in a URL (hardening issue, item 8) ------------------------------------------
+
+
+def test_no_people_path_takes_an_id_number(client: Any, db: None) -> None:
+    """URLs land in access logs: no path of the API is made of a person's number."""
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert not [p for p in paths if "id_number" in p]
+    assert "/api/v1/people/{id_number}" not in paths
+
+
+def test_the_old_get_with_the_number_in_the_path_is_gone(api: Any, staff_token: Any) -> None:
+    before = AuditEvent.objects.count()
+    response = api.get(f"/api/v1/people/{LI}", staff_token("clerk.chunlei"))
+    assert response.status_code in (404, 405)
+    assert "李红梅" not in body_text(response)
+    assert AuditEvent.objects.filter(seq__gt=before, action=AuditAction.PERSON_READ).count() == 0
+
+
+def test_the_lookup_takes_the_purpose_from_the_header(api: Any, staff_token: Any) -> None:
+    token = staff_token("clerk.chunlei")
+    response = lookup(api, LI, token, headers={"X-Purpose": "window"})
+    assert response.status_code == 200
+    row = AuditEvent.objects.filter(action=AuditAction.PERSON_READ).last()
+    assert row is not None and row.purpose == "window" and row.detail["unmasked"] is False
+
+
+def test_the_lookup_without_a_number_is_422(api: Any, staff_token: Any) -> None:
+    response = api.post(URL, staff_token("clerk.chunlei"), {})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "id_number"

@@ -245,7 +245,7 @@ def test_api_answers_503_when_the_registry_is_unavailable(
         settings.REGISTRY_SOURCE = url  # the factory makes a new source (setting_changed)
         assert isinstance(registry(), HttpRegistry)
         before = AuditEvent.objects.count()
-        response = api.get(f"/api/v1/people/{LI}", token, Accept_Language="en")
+        response = api.post("/api/v1/people/lookup", token, {"id_number": LI}, Accept_Language="en")
     assert response.status_code == 503, response.content
     body = response.json()
     assert body["code"] == "registry_unavailable"
@@ -254,7 +254,7 @@ def test_api_answers_503_when_the_registry_is_unavailable(
     assert len(seen) == 1
     rows = list(AuditEvent.objects.filter(seq__gt=before, action=AuditAction.PERSON_READ))
     assert [(r.result, r.detail["error"]) for r in rows] == [("failed", "registry_unavailable")]
-    chinese = api.get(f"/api/v1/people/{LI}", token)  # the port is closed now
+    chinese = api.post("/api/v1/people/lookup", token, {"id_number": LI})  # port closed now
     assert chinese.status_code == 503 and "信息库" in chinese.json()["detail"]
 
 

@@ -140,10 +140,13 @@ def test_workbench_pages(world: Any) -> None:
     bundle = start_bundle(clerk, "csp")
     application = Application.objects.filter(bundle_run_id=UUID(bundle.split("/")[3])).first()
     assert application is not None
+    person = str(clerk.post("/staff/people/find/", {"id_number": LI})["Location"])
+    problem = clerk.post("/staff/people/find/", {"id_number": "张"})  # not a number
+    assert problem.status_code == 422
+    assert_strict(problem, "/staff/people/find/")
     for url in (
         "/staff/",
-        f"/staff/people/{LI}/",
-        "/staff/people/?id_number=%E5%BC%A0",  # not a number: the problem page
+        person,
         bundle,
         f"/staff/applications/{application.pk}/",
     ):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import importlib
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
@@ -14,8 +17,11 @@ from django.test import Client
 
 from govdesk.accounts.models import User
 from govdesk.applications.models import Application, ApplicationEvent, BundleRun
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.models import AuditEvent
 from govdesk.common.idnumbers import make
 from govdesk.forms.models import CapturedFact
+from govdesk.workbench import personrefs
 from tests.conftest import staff_client
 
 LI = "320205197405120027"
@@ -106,6 +112,11 @@ def other_clerk(world: Any) -> Client:
     return staff_client("clerk.dongting")
 
 
+def person_page(client: Client, number: str, **headers: str) -> Any:
+    """The ID box as a clerk uses it: the number posted, the person page at its reference."""
+    return client.post("/staff/people/find/", {"id_number": number}, follow=True, headers=headers)
+
+
 def start_bundle(clerk: Client, idem: str = "k1") -> str:
     response = clerk.post(
         "/staff/bundles/start/", {"bundle": BUNDLE, "applicant": LI, "idem": idem}
@@ -152,9 +163,12 @@ def fill_highlighted(clerk: Client, url: str) -> list[str]:
 
 
 def test_workbench_needs_a_signed_in_member_of_staff(client: Client, world: Any) -> None:
-    for url in ("/staff/", f"/staff/people/{LI}/", "/staff/people/?id_number=1"):
+    for url in ("/staff/", "/staff/people/some-reference/", "/staff/people/find/"):
         response = client.get(url)
         assert response.status_code == 302 and "/staff/login/" in response["Location"]
+    response = client.post("/staff/people/find/", {"id_number": LI})
+    assert response.status_code == 302 and "/staff/login/" in response["Location"]
+    assert LI not in response["Location"]
     nobody = User.objects.create_user("no.role", password="x-long-password-1")
     client.force_login(nobody)
     response = client.get("/staff/")
@@ -164,15 +178,19 @@ def test_workbench_needs_a_signed_in_member_of_staff(client: Client, world: Any)
 def test_home_has_the_id_box(clerk: Client) -> None:
     page = text(clerk.get("/staff/"))
     assert 'name="id_number"' in page and "<label" in page
-    assert 'action="/staff/people/"' in page
+    assert 'method="post" action="/staff/people/find/"' in page
 
 
 def test_id_box_goes_to_the_person_page(clerk: Client) -> None:
     # A scanner types the number and Enter; spaces and a lower-case x are normalised.
-    response = clerk.get("/staff/people/", {"id_number": " 32020519700815002x "})
+    response = clerk.post("/staff/people/find/", {"id_number": " 32020519700815002x "})
     assert response.status_code == 302
-    assert response["Location"] == "/staff/people/32020519700815002X/"
-    response = clerk.get("/staff/people/", {"id_number": "3202/05"})
+    location = str(response["Location"])
+    assert re.fullmatch(r"/staff/people/[A-Za-z0-9_-]{20,}/", location), location
+    assert "32020519700815002" not in location
+    page = clerk.get(location)
+    assert page.status_code == 200 and "陈桂兰" in text(page)
+    response = clerk.post("/staff/people/find/", {"id_number": "3202/05"})
     assert response.status_code == 422
 
 
@@ -180,7 +198,7 @@ def test_id_box_goes_to_the_person_page(clerk: Client) -> None:
 
 
 def test_person_page_shows_person_household_licences_and_suggestion(clerk: Client) -> None:
-    response = clerk.get(f"/staff/people/{LI}/")
+    response = person_page(clerk, LI)
     assert response.status_code == 200
     page = text(response)
     assert "李红梅" in page and "张伟" in page
@@ -197,12 +215,12 @@ def test_person_page_shows_person_household_licences_and_suggestion(clerk: Clien
 
 
 def test_person_page_errors_have_their_status_and_a_clear_message(clerk: Client) -> None:
-    response = clerk.get("/staff/people/320205197405120028/")
+    response = person_page(clerk, "320205197405120028")
     assert response.status_code == 422
     assert "check digit is wrong" in text(response)
     assert "This ID number is not valid." in text(response)
     unknown = make("320205", date(1990, 1, 1), 998)
-    response = clerk.get(f"/staff/people/{unknown}/")
+    response = person_page(clerk, unknown)
     assert response.status_code == 404
     assert "No person with this ID number is in the registry." in text(response)
 
@@ -213,7 +231,7 @@ def test_other_community_sees_nothing_of_li(clerk: Client, other_clerk: Client) 
     assert run_app is not None
     app_url = f"/staff/applications/{run_app.pk}/"
     checks = [
-        (other_clerk.get(f"/staff/people/{LI}/"), 403),
+        (person_page(other_clerk, LI), 403),
         (other_clerk.get(url), 404),
         (other_clerk.get(app_url), 404),
         (other_clerk.get(f"{app_url}form.pdf"), 404),
@@ -234,11 +252,99 @@ def test_other_community_sees_nothing_of_li(clerk: Client, other_clerk: Client) 
     assert Application.objects.get(pk=run_app.pk).status == "draft"
 
 
+# No ID number in a URL (hardening issue, item 8) ------------------------------------------
+
+
+def _person_reads(actor: str) -> int:
+    return AuditEvent.objects.filter(action=AuditAction.PERSON_READ, actor=actor).count()
+
+
+def test_the_person_page_is_reached_by_an_opaque_reference(clerk: Client) -> None:
+    response = clerk.post("/staff/people/find/", {"id_number": LI})
+    location = str(response["Location"])
+    ref = location.split("/")[-2]
+    # Neither the number nor any encoding of it: 128 random bits, held in the session.
+    assert LI not in location and LI[-6:] not in location
+    for decode in (base64.urlsafe_b64decode, base64.b32decode):
+        try:
+            decoded = decode(ref + "=" * (-len(ref) % 8))
+        except (ValueError, binascii.Error):
+            continue
+        assert LI.encode() not in decoded
+    assert clerk.get(location).status_code == 200
+    # The same resident found again: the same reference, while it lives.
+    again = clerk.post("/staff/people/find/", {"id_number": LI})
+    assert again["Location"] == location
+
+
+def test_no_full_number_in_the_person_page_not_even_in_its_forms(clerk: Client) -> None:
+    page = text(person_page(clerk, LI))
+    assert "李红梅" in page
+    for number in (LI, "320205197804160018", "13861701234"):
+        assert number not in page
+    assert 'name="applicant"' not in page and 'name="person"' in page
+
+
+def test_the_person_pages_forms_start_matters_by_reference(clerk: Client) -> None:
+    page = text(person_page(clerk, LI))
+    ref = re.search(r'name="person" value="([^"]+)"', page)
+    assert ref is not None
+    response = clerk.post(
+        "/staff/bundles/start/", {"bundle": BUNDLE, "person": ref[1], "idem": "by-ref"}
+    )
+    assert response.status_code == 302, text(response)
+    run = BundleRun.objects.get(pk=str(response["Location"]).split("/")[-2])
+    assert {a.applicant.id_number for a in run.applications.all()} == {LI}
+    response = clerk.post(
+        "/staff/applications/start/", {"matter": "HRSS-005", "person": ref[1], "idem": "r2"}
+    )
+    assert response.status_code == 302, text(response)
+    # A reference this session never made starts nothing.
+    before = Application.objects.count()
+    response = clerk.post(
+        "/staff/applications/start/", {"matter": "HRSS-005", "person": "made-up", "idem": "r3"}
+    )
+    assert response.status_code == 404
+    assert Application.objects.count() == before
+
+
+def test_a_reference_resolves_only_in_the_session_that_made_it(world: Any) -> None:
+    first, second = staff_client("clerk.chunlei"), staff_client("clerk.chunlei")
+    location = str(first.post("/staff/people/find/", {"id_number": LI})["Location"])
+    before = _person_reads("clerk.chunlei")
+    response = second.get(location)
+    assert response.status_code == 404
+    page = text(response)
+    assert "This link to a resident has expired." in page and "李红梅" not in page
+    assert _person_reads("clerk.chunlei") == before  # nothing was read
+
+
+def test_a_reference_expires(clerk: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    location = str(clerk.post("/staff/people/find/", {"id_number": LI})["Location"])
+    assert clerk.get(location).status_code == 200
+    later = time.time() + personrefs.MAX_AGE_SECONDS + 1
+    monkeypatch.setattr(personrefs, "_now", lambda: later)
+    response = clerk.get(location)
+    assert response.status_code == 404 and "李红梅" not in text(response)
+
+
+def test_a_number_in_the_url_opens_nothing(clerk: Client) -> None:
+    """The old address with the number in it is no way in, and is not echoed back."""
+    before = _person_reads("clerk.chunlei")
+    response = clerk.get(f"/staff/people/{LI}/")
+    assert response.status_code == 404
+    page = text(response)
+    assert "李红梅" not in page and "This link to a resident has expired." in page
+    assert f'value="{LI}"' not in page  # the ID box is not filled with it
+    assert _person_reads("clerk.chunlei") == before
+    assert clerk.get("/staff/people/", {"id_number": LI}).status_code == 404
+
+
 # F1: the bundle screen ------------------------------------------------------------------
 
 
 def test_f1_at_the_window(clerk: Client) -> None:
-    page = text(clerk.get(f"/staff/people/{LI}/"))
+    page = text(person_page(clerk, LI))
     assert "就业困难认定和补贴一件事" in page
     url = start_bundle(clerk)
     response = clerk.get(url)
@@ -485,5 +591,5 @@ def test_matter_names_follow_the_language(clerk: Client) -> None:
     clerk.cookies["django_language"] = "zh-hant"
     page = text(clerk.get(url, headers={"Accept-Language": "zh-hant"}))
     assert "失業登記" in page and "失业登记" not in page
-    person = text(clerk.get(f"/staff/people/{LI}/", headers={"Accept-Language": "zh-hant"}))
+    person = text(person_page(clerk, LI, **{"Accept-Language": "zh-hant"}))
     assert "失業登記" in person

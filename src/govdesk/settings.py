@@ -342,14 +342,34 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+LOG_LEVEL = env_str("GOVDESK_LOG_LEVEL", "WARNING", "Log level (DEBUG, INFO, WARNING).")
+# Every handler masks ID and phone numbers (a path, a message, a traceback) before it writes.
+# Django's own loggers are routed here too: its default handlers would write them unmasked.
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {
-        "handlers": ["console"],
-        "level": env_str("GOVDESK_LOG_LEVEL", "WARNING", "Log level (DEBUG, INFO, WARNING)."),
+    "filters": {"redact_numbers": {"()": "govdesk.common.logredact.RedactNumbers"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
     },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_numbers"]},
+        # The development server's request lines, as Django writes them, redacted too.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_numbers"],
+        },
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

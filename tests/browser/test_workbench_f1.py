@@ -62,10 +62,12 @@ def test_f1_at_the_window(live_server: Any, demo_world: Any, page: Any) -> None:
     base = live_server.url
     _sign_in(page, base)
 
-    # The ID box: a scanner types the number and Enter.
+    # The ID box: a scanner types the number and Enter. The number is posted: the person
+    # page's address holds an opaque reference, never the number.
     page.fill("#id_number", LI)
     page.press("#id_number", "Enter")
-    page.wait_for_url(f"{base}/staff/people/{LI}/")
+    page.wait_for_url(re.compile(r"/staff/people/[A-Za-z0-9_-]{20,}/$"))
+    assert LI not in page.url
     assert page.locator("h1").inner_text().startswith("李红梅")
     assert page.get_by_text("张伟").count() >= 1
     assert not axe_violations(page), axe_violations(page)
@@ -114,7 +116,14 @@ def test_f1_at_the_window(live_server: Any, demo_world: Any, page: Any) -> None:
         pdf = page.request.get(f"{base}{href}")
         assert pdf.status == 200, (href, pdf.status, pdf.text()[:300])
         assert pdf.headers["content-type"] == "application/pdf"
-        assert "李红梅" in pdf_text(pdf.body()), href
+        text = pdf_text(pdf.body())
+        assert "李红梅" in text and "320205********0027" in text and LI not in text, href
+    # Printed for her to sign: her number in full.
+    signature = page.locator("a[data-print-signature]")
+    assert signature.count() == 4
+    href = str(signature.first.get_attribute("href"))
+    assert href.endswith("/form.pdf?for=signature")
+    assert LI in pdf_text(page.request.get(f"{base}{href}").body())
     for application in Application.objects.filter(applicant__id_number=LI):
         assert application.status == "submitted"
         assert (

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, P, QueryEx, Router, Schema, Status
 from pydantic import field_validator
 
 from govdesk.api.auth import principal_of
@@ -369,10 +369,21 @@ def retry_outcomes(request: HttpRequest, application_id: UUID) -> Status[dict[st
     response={200: None, **RESPONSES, 422: ErrorOut, 503: ErrorOut},
     summary="The printable application form, filled from facts",
 )
-def form_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+def form_pdf(
+    request: HttpRequest,
+    application_id: UUID,
+    for_: QueryEx[
+        Literal["signature"] | None,
+        P(alias="for", description="signature: numbers in full, for the applicant to sign"),
+    ] = None,
+) -> HttpResponse:
+    """ID, phone and bank account numbers are masked; ``for=signature`` prints them in full
+    for the applicant to sign, to roles that may see them, audited with that purpose."""
     principal = principal_of(request)
     application = selectors.get_application(principal=principal, application_id=application_id)
-    pdf = application_form_pdf(principal=principal, application=application)
+    pdf = application_form_pdf(
+        principal=principal, application=application, for_signature=for_ == "signature"
+    )
     return pdf_response(pdf, application.number)
 
 

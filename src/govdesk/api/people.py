@@ -1,4 +1,7 @@
-"""/api/v1/people — the registry as staff see it."""
+"""/api/v1/people — the registry as staff see it.
+
+A person is looked up by ``POST /lookup`` with the ID number in the body. There is no
+``GET /{id_number}``: a number in a URL lands in every access log on the way."""
 
 from __future__ import annotations
 
@@ -71,8 +74,16 @@ class PersonOut(Schema):
     facts: dict[str, Provenance | None]
 
 
-@router.get(
-    "/{id_number}",
+class LookupIn(Schema):
+    id_number: str = Field(description="The person's ID number (18 characters, or 15 old)")
+    unmask: bool = Field(
+        False, description="Show ID, phone and licence numbers in full (roles that may; audited)"
+    )
+    purpose: str = Field("", description="Why you look (recorded); or the X-Purpose header")
+
+
+@router.post(
+    "/lookup",
     response={
         200: PersonOut,
         401: ErrorOut,
@@ -83,11 +94,12 @@ class PersonOut(Schema):
     },
     summary="A person with household, members and e-licences (staff; audited)",
 )
-def get_person(
-    request: HttpRequest, id_number: str, unmask: bool = False, purpose: str = ""
-) -> dict[str, Any]:
-    """Masked by default; ``unmask=true`` shows ID, phone and licence numbers in full to roles
-    that may, and is audited as such. ``purpose`` (or the ``X-Purpose`` header) is recorded."""
+def lookup(request: HttpRequest, body: LookupIn) -> dict[str, Any]:
+    """The ID number travels in the body, never in the URL (URLs end up in access logs).
+    Masked by default; ``unmask`` shows ID, phone and licence numbers in full to roles that
+    may, and is audited as such. ``purpose`` (or the ``X-Purpose`` header) is recorded."""
     principal = principal_of(request)
-    purpose = purpose or request.headers.get("X-Purpose", "")
-    return person_card(principal=principal, id_number=id_number, unmask=unmask, purpose=purpose)
+    purpose = body.purpose or request.headers.get("X-Purpose", "")
+    return person_card(
+        principal=principal, id_number=body.id_number, unmask=body.unmask, purpose=purpose
+    )

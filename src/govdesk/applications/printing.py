@@ -14,9 +14,11 @@ from govdesk.applications.models import Application
 from govdesk.applications.selectors import _produced_earlier, resolved_fields
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
+from govdesk.common.idnumbers import mask_value
 from govdesk.common.principal import Principal
 from govdesk.forms.prefill import Resolved
 from govdesk.forms.schema import form_for
+from govdesk.people.policies import may_unmask
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ RELATIONS = {
     "sibling": "兄弟姐妹",
     "other": "其他",
 }
+#: Why the numbers of a form are printed in full: the applicant signs the paper form.
+SIGNATURE_PURPOSE = "print for signature"
+#: Values of these types are masked on every printed form but one printed for signature.
+MASKED_TYPES = frozenset({"id_number", "phone", "bank_account", "list"})
+
 STATUS_LABELS = {
     "licence": "电子证照已核验",
     "registry": "系统数据已核验",
@@ -58,8 +65,10 @@ STATUS_LABELS = {
 }
 
 
-def display(r: Resolved) -> str:
-    value = r.value
+def display(r: Resolved, *, show_full: bool = True) -> str:
+    """The value as printed. Unless ``show_full``, ID, phone and bank account numbers (and
+    those of household members) are masked, whatever the element's sensitivity says."""
+    value = r.value if show_full or r.type not in MASKED_TYPES else mask_value(r.type, r.value)
     if value in (None, "", []):
         # An e-licence an earlier step of the bundle issues on its approval.
         return f"待第{r.origin}办结后核发" if r.source == "produced" and r.origin else ""
@@ -85,7 +94,8 @@ def source_label(r: Resolved) -> str:
     return KIND_LABELS.get(r.source or "", "")
 
 
-def form_data(application: Application) -> dict[str, Any]:
+def form_data(application: Application, *, show_full: bool = False) -> dict[str, Any]:
+    """What the template prints; numbers masked unless ``show_full`` (print for signature)."""
     form = form_for(application.matter)
     produced = _produced_earlier(application, localise=False)
     fields = resolved_fields(application, form, produced)
@@ -119,7 +129,7 @@ def form_data(application: Application) -> dict[str, Any]:
                 "fields": [
                     {
                         "label": spec.label,
-                        "value": display(fields[spec.key]),
+                        "value": display(fields[spec.key], show_full=show_full),
                         "source": source_label(fields[spec.key]),
                     }
                     for spec in specs
@@ -135,14 +145,22 @@ def form_data(application: Application) -> dict[str, Any]:
     }
 
 
-def application_form_pdf(*, principal: Principal, application: Application) -> bytes:
+def application_form_pdf(
+    *, principal: Principal, application: Application, for_signature: bool = False
+) -> bytes:
     """Render the filled form. Staff downloads are audited (the form carries personal data).
+
+    ID, phone and bank account numbers are masked, except on a form printed for the applicant
+    to sign (``for_signature``) by a role that may see them in full (``may_unmask``): that
+    print is audited as an unmasking, with its purpose. Asked for by anyone else, the form
+    comes out masked, and the row says it was asked for.
 
     A character no font can print stops the form with NotPrintable (422, the characters
     named), never a box on paper nor a server error; missing fonts give PrintingUnavailable."""
     from govdesk.documents.pdf import FontsMissing, UncoveredCharacters, render
 
-    data = form_data(application)
+    show_full = for_signature and may_unmask(principal)
+    data = form_data(application, show_full=show_full)
     try:
         pdf = render(form_for(application.matter).template, data)
     except UncoveredCharacters as exc:
@@ -163,8 +181,17 @@ def application_form_pdf(*, principal: Principal, application: Application) -> b
         ) from exc
     audit_record(
         actor=principal.actor(),
-        action=AuditAction.APPLICATION_FORM_PDF,
+        action=(
+            AuditAction.APPLICATION_FORM_SIGNATURE
+            if show_full
+            else AuditAction.APPLICATION_FORM_PDF
+        ),
         subject=person_subject(application.applicant.id_number),
-        detail={"application": str(application.id)},
+        purpose=SIGNATURE_PURPOSE if for_signature else "",
+        detail={
+            "application": str(application.id),
+            "unmasked": show_full,
+            "asked_unmask": for_signature,
+        },
     )
     return pdf

@@ -25,6 +25,10 @@ class AuditAction(models.TextChoices):
     APPLICATION_COMPLETE = "application.complete", _("Application completed")
     APPLICATION_RETRY = "application.retry", _("Outcome tried again")
     APPLICATION_FORM_PDF = "application.form_pdf", _("Application form printed")
+    APPLICATION_FORM_SIGNATURE = (
+        "application.form_signature",
+        _("Application form printed for signature, numbers in full"),
+    )
     BUNDLE_START = "bundle.start", _("Bundle started")
     BUNDLE_RESUME = "bundle.resume", _("Bundle resumed")
     # People and facts.

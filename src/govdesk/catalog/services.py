@@ -23,6 +23,7 @@ from govdesk.catalog.models import (
     QAEntry,
     SynonymGroup,
 )
+from govdesk.common.idnumbers import redact_numbers
 from govdesk.organisations.models import Department
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -403,11 +404,12 @@ def _matter_upsert(
 
 
 def search_record(*, query: str, results: int, top: str, channel: str = "web") -> int:
-    """Remember a search (no personal data: the query text only)."""
+    """Remember a search: the query text only, with any ID or phone number typed in it
+    masked (people search for "证明 320205…" or paste a phone number)."""
     from govdesk.catalog.models import SearchLog
 
     log = SearchLog.objects.create(
-        query=query[:200], results=results, top=top[:100], channel=channel
+        query=redact_numbers(query)[:200], results=results, top=top[:100], channel=channel
     )
     return log.pk
 

@@ -34,6 +34,7 @@ import functools
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -59,6 +60,7 @@ __all__ = [
     "mask_phone",
     "normalise",
     "parse",
+    "redact_numbers",
     "region_name",
     "region_parts",
     "uscc_check_character",
@@ -227,6 +229,61 @@ def mask_value(kind: str, value: Any) -> Any:
             for item in value
         ]
     return value
+
+
+# A number as people type it: digits (``\d`` also matches full-width ones) in groups that one
+# or two spaces, hyphens or brackets may separate ("138 1234 5678", "(0510) 8123-4567",
+# "320205 19740512 0027"), perhaps ending in the X of an ID number; never part of a longer run.
+_SEPARATOR: Final = r"[ \u3000\-\uff0d\u2010-\u2014()\uff08\uff09]{1,2}"
+_NUMBER_RUN: Final = re.compile(rf"(?<!\d)\d(?:(?:{_SEPARATOR})?\d)*[XxＸｘ]?(?!\d)")
+_CHECK_X: Final = frozenset("XxＸｘ")
+_PHONE: Final = re.compile(
+    r"(?:86)?1[3-9]\d{9}"  # a mobile number, perhaps with the country code
+    r"|0[1-9]\d{8,10}"  # a landline: area code 0xx or 0xxx, then 7 or 8 digits
+)
+_MOBILE_INSIDE: Final = re.compile(r"1[3-9]\d{9}")
+
+
+def _dated(digits: str) -> bool:
+    """Whether an 18- or 15-character number has a plausible birth date where an ID has it."""
+    date_part = digits[6:14] if len(digits) >= 17 else "19" + digits[6:12]
+    year, month, day = date_part[:4], date_part[4:6], date_part[6:8]
+    return year[:2] in ("18", "19", "20") and "01" <= month <= "12" and "01" <= day <= "31"
+
+
+def _redact_run(match: re.Match[str]) -> str:
+    run = match.group()
+    x = "X" if run[-1] in _CHECK_X else ""
+    digits = "".join(str(unicodedata.decimal(c)) for c in run if c.isdecimal())
+    id_shaped = len(digits) in (15, 18) or (x and len(digits) == 17)
+    if id_shaped and _dated(digits):
+        return mask(digits + x)  # an ID number, wherever it is
+    before = match.string[match.start() - 1 : match.start()]
+    tail = run[-1] if x else ""  # an X after a number that is no ID number stays as it is
+    if len(digits) >= 15 and not (before.isascii() and before.isalpha()):
+        # An ID number with a typo, a bank card, or numbers typed together; but not the
+        # digits of a code that starts with letters (an application number GD2026…).
+        return mask(digits) + tail if not id_shaped else mask(digits + x)
+    if len(digits) == 13 and digits.startswith("86") and _PHONE.fullmatch(digits):
+        return "86" + mask_phone(digits[2:]) + tail
+    if _PHONE.fullmatch(digits) or (12 <= len(digits) <= 14 and _MOBILE_INSIDE.search(digits)):
+        return mask_phone(digits) + tail
+    return run
+
+
+def redact_numbers(text: str) -> str:
+    """``text`` with every ID-like and phone-like number in it masked, for what is stored or
+    logged outside the records that need them (a search typed by anyone, a log line).
+
+    ID-like: 18 characters (17 digits and a digit or X) or 15 digits with a birth date where
+    an ID number has it; and any other run of 15 or more digits (an ID number mistyped, a bank
+    card, numbers typed together) unless it follows letters, as the digits of a code such as
+    an application number do. Phone-like: an 11-digit mobile number (1[3-9]…, perhaps after
+    86), a landline with its area code (0 and 9 to 11 more digits), or a run of 12 to 14
+    digits with a mobile number in it. Digits may be full-width and grouped by spaces, hyphens
+    or brackets. Idempotent: a masked number is left as it is.
+    """
+    return _NUMBER_RUN.sub(_redact_run, text)
 
 
 # --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from govdesk.accounts.models import User
 from govdesk.applications import lifecycle, selectors, services
@@ -28,11 +28,13 @@ from govdesk.common.errors import DomainError, Unavailable
 from govdesk.common.idnumbers import InvalidIdNumber, normalise, parse
 from govdesk.common.principal import Principal
 from govdesk.people.models import Person
+from govdesk.people.policies import may_unmask
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
 from govdesk.presentation.http import pdf_response
 from govdesk.presentation.values import local_date, relation_label, timeline_rows
 from govdesk.workbench import forms as wb
+from govdesk.workbench import personrefs
 
 View = Callable[..., HttpResponse]
 logger = logging.getLogger(__name__)
@@ -99,20 +101,38 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "workbench/home.html", {"queue": queue})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_view
 def find(request: HttpRequest) -> HttpResponse:
-    """The ID box: a typed or scanned number goes to the person page."""
-    raw = request.GET.get("id_number", "")
-    value = normalise(raw).replace(" ", "")
-    if value.isascii() and value.isalnum() and len(value) <= 40:
-        return redirect("workbench:person", id_number=value)
-    return _person_page(request, raw)
+    """The ID box posts a typed or scanned number; a valid one goes to the person page under
+    an opaque reference (``personrefs``), so that the number is never part of a URL. A number
+    that is not valid is answered here, with the reason. A GET (a sign-in's way back) reads
+    no number and goes home."""
+    if request.method != "POST":
+        return redirect("workbench:home")
+    raw = request.POST.get("id_number", "")
+    try:
+        value = parse(normalise(raw).replace(" ", "")).value
+    except InvalidIdNumber:
+        return _person_page(request, raw)
+    return redirect("workbench:person", ref=personrefs.issue(request.session, value))
 
 
 @require_GET
 @staff_view
-def person(request: HttpRequest, id_number: str) -> HttpResponse:
+def person(request: HttpRequest, ref: str) -> HttpResponse:
+    id_number = personrefs.resolve(request.session, ref)
+    if id_number is None:
+        return _person_problem(
+            request,
+            "",
+            404,
+            _(
+                "Links to a resident's page last a few hours, in the session that opened "
+                "them. Enter the ID number again."
+            ),
+            expired=True,
+        )
     return _person_page(request, id_number)
 
 
@@ -140,7 +160,8 @@ def _person_page(request: HttpRequest, id_number: str) -> HttpResponse:
         "workbench/person.html",
         {
             "card": card,
-            "id_number": value,
+            # The forms of the page name the person by reference too, never by number.
+            "person_ref": personrefs.issue(request.session, value),
             "sex_label": _("Female") if card["sex"] == "F" else _("Male"),
             "as_of": local_date(card["name"]["as_of"]) if card.get("name") else "",
             "members": _members(card),
@@ -164,7 +185,9 @@ def _members(card: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _person_problem(request: HttpRequest, raw: str, status: int, message: str) -> HttpResponse:
+def _person_problem(
+    request: HttpRequest, raw: str, status: int, message: str, *, expired: bool = False
+) -> HttpResponse:
     return render(
         request,
         "workbench/person_problem.html",
@@ -172,10 +195,23 @@ def _person_problem(request: HttpRequest, raw: str, status: int, message: str) -
         {
             "status": status,
             "message": message,
+            "expired": expired,
             "entered": "" if status == 403 else normalise(raw)[:40],
         },
         status=status,
     )
+
+
+def _applicant(request: HttpRequest) -> str:
+    """The applicant's ID number: the person page's reference to them (``person``), or a
+    number posted as it is (``applicant``)."""
+    ref = request.POST.get("person", "")
+    if not ref:
+        return request.POST.get("applicant", "")
+    id_number = personrefs.resolve(request.session, ref)
+    if id_number is None:
+        raise NotFound(_("This link to a resident has expired. Find the resident again."))
+    return id_number
 
 
 @require_POST
@@ -183,7 +219,7 @@ def _person_problem(request: HttpRequest, raw: str, status: int, message: str) -
 def bundle_start(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     code = request.POST.get("bundle", "")
-    applicant = request.POST.get("applicant", "")
+    applicant = _applicant(request)
 
     def act() -> tuple[int, dict[str, Any]]:
         run = services.bundle_start(
@@ -202,7 +238,7 @@ def bundle_start(request: HttpRequest) -> HttpResponse:
 def application_start(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     matter = request.POST.get("matter", "")
-    applicant = request.POST.get("applicant", "")
+    applicant = _applicant(request)
     if not matter:
         raise InvalidFields(_("Choose a matter."), {"matter": _("Choose a matter.")})
 
@@ -312,6 +348,7 @@ def _workspace(
         "page_url": scope.page_url,
         "problem": problem,
         "problem_status": problem_status,
+        "may_print_for_signature": may_unmask(principal),
     }
 
 
@@ -613,12 +650,18 @@ def application_retry(request: HttpRequest, application_id: UUID) -> HttpRespons
 @require_GET
 @staff_view
 def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """The form, numbers masked; ``?for=signature`` (the "Print for signature" button) prints
+    them in full for the applicant to sign, for roles that may see them, and is audited so."""
     principal = principal_of(request)
     found = selectors.get_application(principal=principal, application_id=application_id)
     try:
         from govdesk.applications.printing import application_form_pdf
 
-        pdf = application_form_pdf(principal=principal, application=found)
+        pdf = application_form_pdf(
+            principal=principal,
+            application=found,
+            for_signature=request.GET.get("for") == "signature",
+        )
     except DomainError:
         raise
     except Exception as exc:  # the PDF renderer is optional equipment: say so, never a 500
