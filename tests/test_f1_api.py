@@ -170,6 +170,7 @@ def test_bad_fields_get_422_and_change_nothing(api: Any, clerk: str) -> None:
         },
     )
     assert response.status_code == 422
+    assert response.json()["code"] == "invalid_fields" and response.json()["message"]
     locs = {tuple(d["loc"]) for d in response.json()["detail"]}
     assert ("body", "fields", "insurance.contribution_grade") in locs
     assert ("body", "fields", "no.such") in locs
@@ -343,3 +344,42 @@ def test_a_server_without_fonts_says_so_with_503(
     assert response.status_code == 503, response.content[:300]
     assert response.json()["code"] == "fonts_missing"
     assert str(tmp_path) not in response.json()["detail"]  # server paths stay in the log
+
+
+def test_a_body_that_is_not_json_is_400_with_a_code(client: Any, clerk: str) -> None:
+    response = client.post(
+        "/api/v1/applications",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {clerk}", "Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "无法解析请求体", "code": "bad_request"}
+
+
+@pytest.mark.parametrize("matter", ["", "hrss-001", "HRSS 001", "HRSS-001\n", "A" * 70])
+def test_a_matter_code_of_the_wrong_form_is_refused_before_anything_runs(
+    api: Any, clerk: str, matter: str
+) -> None:
+    before = Application.objects.count()
+    response = api.post(
+        "/api/v1/applications",
+        clerk,
+        {"matter": matter, "applicant": LI},
+        **{"Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "invalid_request" and body["message"]
+    assert [d["loc"] for d in body["detail"]] == [["body", "payload", "matter"]]
+    assert Application.objects.count() == before
+
+
+def test_a_pattern_message_is_translated(api: Any, clerk: str) -> None:
+    response = api.post(
+        "/api/v1/applications",
+        clerk,
+        {"matter": "hrss-001", "applicant": LI},
+        **{"Accept-Language": "zh-hans"},
+    )
+    assert response.json()["detail"][0]["msg"].startswith("应符合格式")

@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema
 
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import ErrorOut, ValidationErrorOut
+from govdesk.api.params import IdNumber
 from govdesk.people.selectors import person_card
 
 router = Router(tags=["people"])
@@ -77,7 +78,10 @@ class PersonOut(Schema):
     summary="A person with household, members and e-licences (staff; audited)",
 )
 def get_person(
-    request: HttpRequest, id_number: str, unmask: bool = False, purpose: str = ""
+    request: HttpRequest,
+    id_number: IdNumber,
+    unmask: bool = False,
+    purpose: str = "",
 ) -> dict[str, Any]:
     """Masked by default; ``unmask=true`` shows ID, phone and licence numbers in full to roles
     that may, and is audited as such. ``purpose`` (or the ``X-Purpose`` header) is recorded."""

@@ -20,7 +20,8 @@ api = NinjaAPI(
     description=(
         "Grassroots government services on one platform. Authenticate with "
         "`Authorization: Bearer <token>` (`govdesk token create USERNAME`, or "
-        "`govdesk token create --resident ID_NUMBER`)."
+        "`govdesk token create --resident ID_NUMBER`). Every error answers with a "
+        "machine-readable `code`."
     ),
     auth=BearerToken(),
     urls_namespace="api-v1",
