@@ -383,3 +383,35 @@ def test_a_pattern_message_is_translated(api: Any, clerk: str) -> None:
         **{"Accept-Language": "zh-hans"},
     )
     assert response.json()["detail"][0]["msg"].startswith("应符合格式")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    [
+        ("GET", "/api/v1/matters?q=a%00b", None, "query.q"),
+        ("GET", f"/api/v1/people/{LI}?purpose=%00", None, "query.purpose"),
+        ("GET", "/api/v1/verify/a%00b", None, "path.token"),
+        ("POST", "/api/v1/certificates/x/revoke", {"reason": "a\x00"}, "body.payload.reason"),
+        (
+            "PATCH",
+            "/api/v1/applications/{id}",
+            {"fields": {"x": ["\x00"]}},
+            "body.payload.fields.x.0",
+        ),
+    ],
+)
+def test_text_with_the_nul_character_is_refused_everywhere(
+    api: Any, clerk: str, method: str, path: str, body: Any, loc: str
+) -> None:
+    """PostgreSQL can neither store nor compare it: without this, a 500 there."""
+    created = api.post("/api/v1/applications", clerk, {"matter": "HRSS-005", "applicant": LI})
+    path = path.replace("{id}", created.json()["id"])
+    chinese = {"Accept-Language": "zh-hans"}
+    if body is None:
+        response = api.get(path, clerk, **chinese)
+    else:
+        response = api.send(method, path, clerk, body, **chinese)
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["detail"]
+    assert error["type"] == "nul_character" and "空字符（U+0000）" in error["msg"]
+    assert ".".join(map(str, error["loc"])) == loc

@@ -9,6 +9,8 @@ caller's language too, and stay exactly theirs for English."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import BaseModel
 
 from govdesk.common.errors import DomainError, ErrorCode, Invalid
 from govdesk.common.idnumbers import InvalidIdNumber
@@ -174,7 +177,51 @@ ValidationErrorOut = FieldErrorsOut | ErrorOut
 BODY_ERRORS: dict[int, Any] = {400: ErrorOut}
 
 
+#: The ``type`` of the field error for text with the NUL character.
+NUL_CHARACTER = "nul_character"
+
+
+def nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
+    """Where in ``value`` (a parameter, or a body as its schema read it) a text holds the NUL
+    character, or None."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = nul_at(key, [*loc, str(key)]) or nul_at(item, [*loc, str(key)])
+            if found is not None:
+                return found
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = nul_at(item, [*loc, index])
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_nul(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (422) text with the NUL character anywhere in an operation's input, once it is
+    read and the caller known: no one types it, and PostgreSQL can neither store nor compare it
+    (every query with one fails). The OpenAPI document states this once, in its description."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **values: Any) -> Any:
+        in_path = request.resolver_match.kwargs if request.resolver_match else {}
+        for name, value in values.items():
+            source = "path" if name in in_path else "query" if name in request.GET else "body"
+            where = nul_at(value, [source, name])
+            if where is not None:
+                message = _("Text may not contain the NUL character (U+0000).")
+                raise NinjaValidationError([{"loc": where, "msg": message, "type": NUL_CHARACTER}])
+        return view(request, *args, **values)
+
+    return checked
+
+
 def install(api: NinjaAPI) -> None:
+    api.add_decorator(refuse_nul)
 
     @api.exception_handler(InvalidIdNumber)
     def invalid_id(request: HttpRequest, exc: InvalidIdNumber) -> HttpResponse:
