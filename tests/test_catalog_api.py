@@ -147,3 +147,18 @@ def test_every_category_has_an_english_name() -> None:
         if row.get("category")
     }
     assert used and used <= named, sorted(used - named)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/matters/hrss-001", "/api/v1/bundles/x", "/api/v1/matters?limit=null"]
+)
+def test_parameters_of_the_wrong_form_are_422(client: Client, db: None, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+
+
+def test_an_unknown_code_is_404_with_a_code(client: Client, db: None, world: Any) -> None:
+    response = client.get("/api/v1/matters/NOPE-999")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -259,6 +259,7 @@ def test_unknown_token_is_404_and_verification_is_rate_limited(
     limited = api.get(path, Accept_Language="en")
     assert limited.status_code == 429
     assert "Too many" in limited.json()["detail"] and int(limited["Retry-After"]) >= 1
+    assert limited.json()["code"] == "too_many_requests"
     assert "核验请求过多" in api.get(path, Accept_Language="zh-hans").json()["detail"]
     assert Client().get(f"/verify/{_token(issued['verify_url'])}").status_code == 429
     # The page and the API count together: the limit is per address, not per door.
@@ -343,6 +344,8 @@ def test_access_to_certificates(api: Any, staff_token: Any, issued: dict[str, An
     assert number not in {c["number"] for c in api.get("/api/v1/certificates", li).json()}
     assert api.post(revoke, li, {"reason": "x"}).status_code == 404
     assert api.get("/api/v1/certificates", chen).json() == []
+    assert api.get("/api/v1/certificates?status=revoked", wang).json() == []
+    assert api.get("/api/v1/certificates?status=lost", wang).status_code == 422
     assert api.get("/api/v1/certificates").status_code == 401
     assert api.get(issued["pdf_url"]).status_code == 401
 

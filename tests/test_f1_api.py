@@ -171,6 +171,7 @@ def test_bad_fields_get_422_and_change_nothing(api: Any, clerk: str) -> None:
         },
     )
     assert response.status_code == 422
+    assert response.json()["code"] == "invalid_fields" and response.json()["message"]
     locs = {tuple(d["loc"]) for d in response.json()["detail"]}
     assert ("body", "fields", "insurance.contribution_grade") in locs
     assert ("body", "fields", "no.such") in locs
@@ -380,3 +381,79 @@ def test_the_card_issued_by_step_one_reaches_step_two(
     )
     assert card["source"] == "licence" and card["value"], card
     assert str(card["value"]) in pdf_text(api.get(f"{second}/form.pdf", clerk).content)
+
+
+def test_a_body_that_is_not_json_is_400_with_a_code(client: Any, clerk: str) -> None:
+    response = client.post(
+        "/api/v1/applications",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {clerk}", "Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "无法解析请求体", "code": "bad_request"}
+
+
+@pytest.mark.parametrize("matter", ["", "hrss-001", "HRSS 001", "HRSS-001\n", "A" * 70])
+def test_a_matter_code_of_the_wrong_form_is_refused_before_anything_runs(
+    api: Any, clerk: str, matter: str
+) -> None:
+    before = Application.objects.count()
+    response = api.post(
+        "/api/v1/applications",
+        clerk,
+        {"matter": matter, "applicant": LI},
+        **{"Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "invalid_request" and body["message"]
+    assert [d["loc"] for d in body["detail"]] == [["body", "payload", "matter"]]
+    assert Application.objects.count() == before
+
+
+def test_a_pattern_message_is_translated(api: Any, clerk: str) -> None:
+    response = api.post(
+        "/api/v1/applications",
+        clerk,
+        {"matter": "hrss-001", "applicant": LI},
+        **{"Accept-Language": "zh-hans"},
+    )
+    assert response.json()["detail"][0]["msg"].startswith("应符合格式")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    [
+        ("GET", "/api/v1/matters?q=a%00b", None, "query.q"),
+        (
+            "POST",
+            "/api/v1/people/lookup",
+            {"id_number": LI, "purpose": "\x00"},
+            "body.body.purpose",
+        ),
+        ("GET", "/api/v1/verify/a%00b", None, "path.token"),
+        ("POST", "/api/v1/certificates/x/revoke", {"reason": "a\x00"}, "body.payload.reason"),
+        (
+            "PATCH",
+            "/api/v1/applications/{id}",
+            {"fields": {"x": ["\x00"]}},
+            "body.payload.fields.x.0",
+        ),
+    ],
+)
+def test_text_with_the_nul_character_is_refused_everywhere(
+    api: Any, clerk: str, method: str, path: str, body: Any, loc: str
+) -> None:
+    """PostgreSQL can neither store nor compare it: without this, a 500 there."""
+    created = api.post("/api/v1/applications", clerk, {"matter": "HRSS-005", "applicant": LI})
+    path = path.replace("{id}", created.json()["id"])
+    chinese = {"Accept-Language": "zh-hans"}
+    if body is None:
+        response = api.get(path, clerk, **chinese)
+    else:
+        response = api.send(method, path, clerk, body, **chinese)
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["detail"]
+    assert error["type"] == "nul_character" and "空字符（U+0000）" in error["msg"]
+    assert ".".join(map(str, error["loc"])) == loc

@@ -264,3 +264,11 @@ def test_loader_refuses_bad_keys(data_copy: Path, edit: tuple[str, str], message
         catalog_load(folder=data_copy)
     assert Matter.objects.get(code="HRSS-005").featured_rank == 3  # nothing changed
     assert Matter.objects.get(pinned=True).code == PINNED
+
+
+def test_loader_refuses_a_code_of_the_wrong_form(data_copy: Path) -> None:
+    """The API states the form of matter and bundle codes; the loader keeps to it."""
+    _edit(data_copy / "matters" / "hrss.yaml", "  - code: HRSS-005\n", "  - code: hrss-005\n")
+    with pytest.raises(CatalogError, match="code 'hrss-005' is not upper-case words"):
+        catalog_load(folder=data_copy)
+    assert Matter.objects.filter(code="HRSS-005").exists()  # nothing changed

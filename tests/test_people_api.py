@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -71,7 +72,7 @@ def test_unmask_by_a_role_that_may(api: Any, staff_token: Any) -> None:
 def test_without_token_401(api: Any, world: Any) -> None:
     response = lookup(api, LI)
     assert response.status_code == 401
-    assert response.json()["detail"]
+    assert response.json()["detail"] and response.json()["code"] == "unauthenticated"
 
 
 def test_bad_token_401(api: Any, world: Any) -> None:
@@ -93,6 +94,7 @@ def test_invalid_number_422_with_message(
 ) -> None:
     response = lookup(api, number, staff_token("clerk.chunlei"))
     assert response.status_code == 422
+    assert response.json()["code"] == "invalid_fields" and response.json()["message"]
     detail = response.json()["detail"]
     assert detail[0]["loc"] == ["id_number"]
     assert detail[0]["type"] == code
@@ -212,3 +214,35 @@ def test_the_lookup_without_a_number_is_422(api: Any, staff_token: Any) -> None:
     response = api.post(URL, staff_token("clerk.chunlei"), {})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "id_number"
+
+
+def test_openapi_document_states_what_the_api_answers(client: Any, db: None) -> None:
+    """The shapes the conformance test (test_openapi_conformance.py) relies on, stated."""
+    doc = client.get("/api/v1/openapi.json").json()
+    person = doc["paths"]["/api/v1/people/lookup"]["post"]
+    body = person["requestBody"]["content"]["application/json"]["schema"]
+    lookup_in = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    id_number = lookup_in["properties"]["id_number"]
+    assert (id_number["minLength"], id_number["maxLength"]) == (15, 18)
+    assert re.fullmatch(id_number["pattern"], LI) and not re.fullmatch(id_number["pattern"], "0")
+    invalid = person["responses"]["422"]["content"]["application/json"]["schema"]["anyOf"]
+    assert {s["$ref"].rsplit("/", 1)[1] for s in invalid} == {"FieldErrorsOut", "ErrorOut"}
+    schemas = doc["components"]["schemas"]
+    assert set(schemas["ErrorOut"]["required"]) == {"detail", "code"}
+    assert set(schemas["FieldErrorsOut"]["required"]) == {"detail", "message", "code"}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:  # a body that is not JSON is a 400
+                assert "400" in operation["responses"], (method, path)
+            parameters = operation.get("parameters", [])
+            if "requestBody" in operation or any(map(_may_be_refused, parameters)):
+                assert "422" in operation["responses"], (method, path)
+
+
+def _may_be_refused(parameter: dict[str, Any]) -> bool:
+    """Whether some value of the parameter (or its absence) is bad input: anything but a string
+    without constraints that is in the path or may be left out."""
+    schema = parameter["schema"]
+    missing = bool(parameter.get("required")) and parameter["in"] != "path"
+    constrained = {"pattern", "minLength", "maxLength", "enum"} & set(schema)
+    return missing or schema.get("type") != "string" or bool(constrained)

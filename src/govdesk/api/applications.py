@@ -14,7 +14,8 @@ from ninja import Field, P, QueryEx, Router, Schema, Status
 from pydantic import field_validator
 
 from govdesk.api.auth import principal_of
-from govdesk.api.errors import ErrorOut, ValidationErrorOut
+from govdesk.api.errors import BODY_ERRORS, ErrorOut, ValidationErrorOut
+from govdesk.api.params import PDF_RESPONSE, Code, IdNumber
 from govdesk.applications import lifecycle, selectors, services
 from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
@@ -27,8 +28,8 @@ bundles_router = Router(tags=["bundles"])
 
 
 class ApplicationIn(Schema):
-    matter: str = Field(description="Matter code, e.g. HRSS-001")
-    applicant: str = Field(description="The applicant's ID number")
+    matter: Code = Field(description="Matter code, e.g. HRSS-001")
+    applicant: IdNumber = Field(description="The applicant's ID number")
     channel: Literal["window", "online"] = "window"
 
 
@@ -58,7 +59,7 @@ class ActionIn(Schema):
 
 
 class BundleStartIn(Schema):
-    applicant: str
+    applicant: IdNumber
     channel: Literal["window", "online"] = "window"
 
 
@@ -136,8 +137,7 @@ class BundleRunOut(Schema):
     steps: list[StepOut]
 
 
-class ConflictOut(Schema):
-    detail: str
+class ConflictOut(ErrorOut):
     your_version: int | None = None
     current_version: int | None = None
     status: str | None = None
@@ -252,7 +252,7 @@ def _once(
 
 @router.post(
     "",
-    response={201: ApplicationOut, 200: ApplicationOut, **RESPONSES},
+    response={201: ApplicationOut, 200: ApplicationOut, **RESPONSES, **BODY_ERRORS},
     summary="Start an application (prefilled)",
 )
 def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any]]:
@@ -292,7 +292,7 @@ def detail(request: HttpRequest, application_id: UUID) -> dict[str, Any]:
 
 @router.patch(
     "/{application_id}",
-    response={200: ApplicationOut, **RESPONSES},
+    response={200: ApplicationOut, **RESPONSES, **BODY_ERRORS},
     summary="Type values (each becomes a fact reused everywhere)",
 )
 def update(request: HttpRequest, application_id: UUID, payload: ApplicationPatch) -> dict[str, Any]:
@@ -327,7 +327,7 @@ def submit(request: HttpRequest, application_id: UUID) -> Status[dict[str, Any]]
 
 @router.post(
     "/{application_id}/actions",
-    response={200: ApplicationOut, **RESPONSES},
+    response={200: ApplicationOut, **RESPONSES, **BODY_ERRORS},
     summary="accept | return | approve | refuse | complete",
 )
 def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status[dict[str, Any]]:
@@ -366,7 +366,8 @@ def retry_outcomes(request: HttpRequest, application_id: UUID) -> Status[dict[st
 
 @router.get(
     "/{application_id}/form.pdf",
-    response={200: None, **RESPONSES, 422: ErrorOut, 503: ErrorOut},
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=PDF_RESPONSE,
     summary="The printable application form, filled from facts",
 )
 def form_pdf(
@@ -389,10 +390,12 @@ def form_pdf(
 
 @bundles_router.post(
     "/{code}/start",
-    response={201: BundleRunOut, 200: BundleRunOut, **RESPONSES},
+    response={201: BundleRunOut, 200: BundleRunOut, **RESPONSES, **BODY_ERRORS},
     summary="Start a bundle: one prefilled application per step",
 )
-def start_bundle(request: HttpRequest, code: str, payload: BundleStartIn) -> Status[dict[str, Any]]:
+def start_bundle(
+    request: HttpRequest, code: Code, payload: BundleStartIn
+) -> Status[dict[str, Any]]:
     principal = principal_of(request)
 
     def run() -> tuple[int, dict[str, Any]]:

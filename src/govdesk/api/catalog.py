@@ -7,9 +7,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.params.functions import Query
 
 from govdesk.api.applications import bundles_router
-from govdesk.api.errors import ErrorOut
+from govdesk.api.errors import ApiErrorCode, ErrorOut, ValidationErrorOut, error_body
+from govdesk.api.params import Code
 from govdesk.catalog import selectors
 from govdesk.catalog.models import Bundle
 from govdesk.catalog.services import search_record
@@ -35,8 +37,16 @@ class SearchOut(Schema):
     results: list[ResultOut]
 
 
-@router.get("", response=SearchOut, summary="Search matters, bundles and certificates")
-def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]:
+@router.get(
+    "",
+    response={200: SearchOut, 422: ValidationErrorOut},
+    summary="Search matters, bundles and certificates",
+)
+def search(
+    request: HttpRequest,
+    q: str = "",
+    limit: int = Query(10, description="At most this many results (1 to 500; others are clamped)"),
+) -> dict[str, Any]:
     """Best first. Understands colloquial words, old names, pinyin and initials, Traditional
     characters and typos, and says why each result matched. An empty ``q`` lists all."""
     limit = max(1, min(limit, 500))
@@ -51,13 +61,15 @@ def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]
 
 @router.get(
     "/{code}",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response={200: dict[str, Any], 404: ErrorOut, 422: ValidationErrorOut},
     summary="A matter's guide: before, during and after",
 )
-def guide(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
+def guide(request: HttpRequest, code: Code) -> Status[dict[str, Any]]:
     matter = selectors.matter_by_code(code)
     if matter is None:
-        return Status(404, {"detail": _("No published matter has this code.")})
+        return Status(
+            404, error_body(_("No published matter has this code."), ApiErrorCode.NOT_FOUND)
+        )
     return Status(200, selectors.matter_guide(matter))
 
 
@@ -68,14 +80,14 @@ def bundles(request: HttpRequest) -> list[dict[str, Any]]:
 
 @bundles_router.get(
     "/{code}",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response={200: dict[str, Any], 404: ErrorOut, 422: ValidationErrorOut},
     auth=None,
     summary="A bundle and its steps",
 )
-def bundle(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
+def bundle(request: HttpRequest, code: Code) -> Status[dict[str, Any]]:
     found = Bundle.objects.filter(code=code, published=True).first()
     if found is None:
-        return Status(404, {"detail": _("No such bundle.")})
+        return Status(404, error_body(_("No such bundle."), ApiErrorCode.NOT_FOUND))
     return Status(200, selectors.bundle_json(found))
 
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.params.functions import Query
 
 from govdesk.api.auth import principal_of
-from govdesk.api.errors import ErrorOut, ValidationErrorOut
+from govdesk.api.errors import (
+    BODY_ERRORS,
+    ApiErrorCode,
+    ErrorOut,
+    ValidationErrorOut,
+    error_body,
+)
+from govdesk.api.params import PDF_RESPONSE
 from govdesk.certificates import selectors, services
 from govdesk.common import ratelimit
 from govdesk.presentation.http import pdf_response
@@ -57,8 +65,7 @@ class RevokeIn(Schema):
     )
 
 
-class ConflictOut(Schema):
-    detail: str
+class ConflictOut(ErrorOut):
     status: str | None = None
 
 
@@ -81,17 +88,21 @@ def verify(request: HttpRequest, token: str) -> Any:
     decision = ratelimit.verification_hit(request)
     if not decision.allowed:
         response = _json(
-            {
-                "detail": _("Too many verifications from your address; try again in %(s)d s.")
-                % {"s": decision.retry_after}
-            },
+            error_body(
+                _("Too many verifications from your address; try again in %(s)d s.")
+                % {"s": decision.retry_after},
+                ApiErrorCode.TOO_MANY_REQUESTS,
+            ),
             429,
         )
         response["Retry-After"] = str(decision.retry_after)
         return response
     found = selectors.verification(token=token)
     if found is None:
-        return Status(404, {"detail": _("No certificate has this verification code.")})
+        return Status(
+            404,
+            error_body(_("No certificate has this verification code."), ApiErrorCode.NOT_FOUND),
+        )
     return found
 
 
@@ -101,7 +112,9 @@ def verify(request: HttpRequest, token: str) -> Any:
     summary="Certificates: a resident's own; staff: issued in their jurisdiction",
 )
 def certificate_list(
-    request: HttpRequest, status: str | None = None, limit: int = 50
+    request: HttpRequest,
+    status: Literal["valid", "revoked", "expired"] | None = None,
+    limit: int = Query(50, description="At most this many (1 to 200; others are clamped)"),
 ) -> list[dict[str, Any]]:
     principal = principal_of(request)
     found = list(
@@ -114,6 +127,7 @@ def certificate_list(
 @router.get(
     "/{number}.pdf",
     response={200: None, **RESPONSES},
+    openapi_extra=PDF_RESPONSE,
     summary="The signed PDF (its holder, or staff covering the issuer)",
 )
 def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
@@ -124,7 +138,7 @@ def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
 
 @router.post(
     "/{number}/revoke",
-    response={200: CertificateOut, 409: ConflictOut, **RESPONSES},
+    response={200: CertificateOut, 409: ConflictOut, **RESPONSES, **BODY_ERRORS},
     summary="Revoke, with a reason; verification says revoked at once",
 )
 def revoke(request: HttpRequest, number: str, payload: RevokeIn) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from govdesk.api.auth import principal_of
-from govdesk.api.errors import ErrorOut, ValidationErrorOut
+from govdesk.api.errors import BODY_ERRORS, ErrorOut, ValidationErrorOut
+from govdesk.api.params import IdNumber
 from govdesk.people.selectors import person_card
 
 router = Router(tags=["people"])
@@ -75,7 +76,7 @@ class PersonOut(Schema):
 
 
 class LookupIn(Schema):
-    id_number: str = Field(description="The person's ID number (18 characters, or 15 old)")
+    id_number: IdNumber = Field(description="The person's ID number (18 characters, or 15 old)")
     unmask: bool = Field(
         False, description="Show ID, phone and licence numbers in full (roles that may; audited)"
     )
@@ -86,6 +87,7 @@ class LookupIn(Schema):
     "/lookup",
     response={
         200: PersonOut,
+        **BODY_ERRORS,
         401: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,

@@ -20,7 +20,9 @@ api = NinjaAPI(
     description=(
         "Grassroots government services on one platform. Authenticate with "
         "`Authorization: Bearer <token>` (`govdesk token create USERNAME`, or "
-        "`govdesk token create --resident ID_NUMBER`)."
+        "`govdesk token create --resident ID_NUMBER`). Every error answers with a "
+        "machine-readable `code`. Text never holds the NUL character (U+0000): a request with "
+        "one is refused with 422."
     ),
     auth=BearerToken(),
     urls_namespace="api-v1",

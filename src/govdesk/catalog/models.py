@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from govdesk.organisations.models import Department, Region
 
+#: The form of every matter, certificate and bundle code (HRSS-001, CERT-RESIDENCE,
+#: BUNDLE-NEWBORN): upper-case words of letters and digits joined by hyphens. The loader refuses
+#: others, and the API states (and checks) it for the parameters that take a code.
+CODE_PATTERN = r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$"
+CODE_MAX_LENGTH = 64
+
 
 class Level(models.TextChoices):
     COMMUNITY = "community", _("Community")

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from govdesk.catalog.models import (
+    CODE_MAX_LENGTH,
+    CODE_PATTERN,
     Bundle,
     BundleStep,
     CertificateType,
@@ -58,6 +60,18 @@ def catalog_version(folder: Path = DATA_DIR) -> str:
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _code_problems(where: str, codes: list[Any]) -> list[str]:
+    """The codes that are not of the form of ``CODE_PATTERN`` (HRSS-001), which the API states."""
+    return [
+        f"{where}: code {code!r} is not upper-case words joined by hyphens like HRSS-001"
+        f" (at most {CODE_MAX_LENGTH} characters)"
+        for code in codes
+        if not isinstance(code, str)
+        or len(code) > CODE_MAX_LENGTH
+        or re.fullmatch(CODE_PATTERN, code) is None
+    ]
 
 
 FORM_NAME = re.compile(r"(申请|登记|申领|参保|认定|审批|备案|变更)[^》]*表》?$")
@@ -206,6 +220,9 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
             continue
         for row in data.get("matters") or []:
             code = row.get("code", "")
+            if bad := _code_problems(path.name, [code]):
+                problems += bad
+                continue
             if code in seen_codes:
                 problems.append(f"{path.name}: duplicate matter code {code}")
                 continue
@@ -224,6 +241,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
     certificates = _read(folder / "certificates.yaml") or {}
     community = departments["community"]
     certificate_codes = [row["code"] for row in certificates.get("allowed") or []]
+    problems += _code_problems("certificates.yaml", certificate_codes)
     for row in certificates.get("allowed") or []:
         matter = _matter_upsert(
             {
@@ -303,6 +321,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
 
     bundle_rows = _read(folder / "bundles.yaml") or []
     bundle_codes = [row["code"] for row in bundle_rows]
+    problems += _code_problems("bundles.yaml", bundle_codes)
     for row in bundle_rows:
         bundle, _ = Bundle.objects.update_or_create(
             code=row["code"],

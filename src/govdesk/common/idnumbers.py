@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 __all__ = [
+    "ID_NUMBER_PATTERN",
     "ErrorCode",
     "IdNumber",
     "InvalidIdNumber",
@@ -71,6 +72,10 @@ ErrorCode = Literal["empty", "length", "format", "checksum", "birth_date", "futu
 Sex = Literal["M", "F"]
 
 DIGITS: Final = "0123456789"
+#: What an ID number looks like: 18 characters, digits with an X allowed last, or a legacy 15
+#: digits. For documents such as the API's OpenAPI schema; :func:`parse` checks far more (the
+#: date, the region, the check character) and also takes full-width characters and spaces.
+ID_NUMBER_PATTERN: Final = r"^(?:[0-9]{17}[0-9Xx]|[0-9]{15})$"
 EARLIEST_BIRTH_YEAR: Final = 1880
 
 # Weight of position i (0-based) is 2**(17 - i) mod 11.
