@@ -1,5 +1,9 @@
 """Outcome handlers: what follows an approval (issue a certificate or an e-licence, notify a
-department). Other apps register handlers here; this app never imports them."""
+department). Other apps register handlers here; this app never imports them.
+
+A handler runs in ``application_outcomes_run``'s transaction, at least once (ADR 13: a worker
+may die and another one take over): it must be idempotent and do its work in that transaction,
+so that only a run that commits counts."""
 
 from __future__ import annotations
 
