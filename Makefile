@@ -26,8 +26,9 @@ demo: export GOVDESK_SECURE_COOKIES ?= false
 demo: setup
 	$(GOVDESK) migrate --no-input -v0
 	$(GOVDESK) demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the workers)"
 	@trap 'kill 0' INT TERM EXIT; $(GOVDESK) db_worker >var/worker.log 2>&1 & \
+	  $(GOVDESK) outbox-worker >var/outbox-worker.log 2>&1 & \
 	  GOVDESK_DEMO_SMS_ON_SCREEN=true $(GOVDESK) runserver $(HOST):$(PORT) --noreload
 
 # Serve with gunicorn (production-like), as the benchmarks do.

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,23 @@ from django.test import Client
 
 from govdesk.accounts.models import User
 from govdesk.accounts.services import token_create
-from govdesk.demo.loader import catalogue_load, personas_load, regions_load, staff_load
+from govdesk.applications.models import Application, Channel, Status
+from govdesk.catalog.models import Matter
+from govdesk.common.idnumbers import make
+from govdesk.demo.loader import (
+    CHUNLEI,
+    catalogue_load,
+    personas_load,
+    regions_load,
+    staff_load,
+)
 from govdesk.organisations.models import Region
+from govdesk.people.models import Person
+from govdesk.people.services import household_upsert, person_upsert
 
 PASSWORD = "test-password-123"
+#: Encrypts the session's signing keys (``pki_dir``).
+PASSPHRASE = "test-signing-passphrase"
 
 
 def staff_client(username: str) -> Client:
@@ -24,6 +38,44 @@ def staff_client(username: str) -> Client:
     client = Client(headers={"Accept-Language": "en"})
     client.force_login(User.objects.get(username=username))
     return client
+
+
+def chunlei_resident(sequence: int, name: str, flat: int | None = None) -> Person:
+    """A 春雷社区 resident born in 1960, head of a household of one (sequence 0–999)."""
+    person = person_upsert(id_number=make("320205", date(1960, 1, 1), sequence), name=name)
+    household_upsert(
+        number=f"320205005001{sequence}",
+        address=f"无锡市锡山区云林街道春雷苑9幢9单元{flat or sequence}室",
+        region=Region.objects.get(code=CHUNLEI),
+        members=[(person, "head", date(2000, 1, 1))],
+    )
+    return person
+
+
+CERTIFICATE_MATTER = "CERT-RESIDENT-POPULATION"
+
+
+def accepted_certificate_application(applicant: Person, number: str) -> Application:
+    """A 常住人口信息证明 application of ``applicant``, accepted by the 春雷 window and waiting
+    for the subdistrict's reviewer to approve it."""
+    return Application.objects.create(
+        number=number,
+        matter=Matter.objects.get(code=CERTIFICATE_MATTER),
+        applicant=applicant,
+        region=Region.objects.get(code=CHUNLEI),
+        channel=Channel.WINDOW,
+        status=Status.ACCEPTED,
+        created_by="test",
+        snapshot={
+            "certificate.purpose": {
+                "value": "用于申请调整阶梯水、电、气价人口基数",
+                "source": "default",
+                "origin": "",
+                "as_of": None,
+                "conflict": None,
+            }
+        },
+    )
 
 
 def pdf_text(document: bytes) -> str:
@@ -110,6 +162,36 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+@pytest.fixture(scope="session")
+def pki_dir(
+    tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
+) -> Path:
+    """A demo CA and a key per issuing organisation, made once for the session."""
+    from django.test import override_settings
+
+    from govdesk.certificates.services import demo_pki_load
+
+    folder = tmp_path_factory.mktemp("pki")
+    with (
+        override_settings(PKI_DIR=folder, SIGNING_KEY_PASSPHRASE=PASSPHRASE),
+        django_db_blocker.unblock(),
+    ):
+        regions_load()  # idempotent; a transactional test may have flushed them
+        report = demo_pki_load()
+    assert report.ca_created and "320205005001" in report.issuers_created
+    return folder
+
+
+@pytest.fixture
+def loaded(transactional_db: None) -> None:
+    """For tests that commit (``transaction=True``): what the session loaded, again, as an
+    earlier such test may have flushed it (the loaders are idempotent)."""
+    catalogue_load()
+    regions = regions_load()
+    staff_load(regions, PASSWORD)
+    personas_load(regions)
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 (pdftotext, pdfsig, the QR code), verification and revocation, access, the font coverage check,
 and gap-free numbers under concurrent issuance.
 
-The signing keys live in a temporary PKI folder made once per session; outcome handlers run at
-once (django-tasks ImmediateBackend) when the approval commits.
+The signing keys live in a temporary PKI folder made once per session (conftest's
+``pki_dir``); outcome handlers run at once (django-tasks ImmediateBackend) when the approval
+commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,17 @@ from govdesk.applications.models import Application, Channel, Status
 from govdesk.applications.services import application_outcomes_run
 from govdesk.catalog.models import Matter
 from govdesk.certificates.models import Certificate, CertificateSequence
-from govdesk.certificates.services import certificate_issue, demo_pki_load
-from govdesk.common.idnumbers import make
-from govdesk.demo.loader import CHUNLEI, catalogue_load, personas_load, regions_load, staff_load
+from govdesk.certificates.services import certificate_issue
+from govdesk.demo.loader import CHUNLEI
 from govdesk.organisations.models import Region
 from govdesk.people.models import Licence, LicenceType, Person
-from govdesk.people.services import household_upsert, person_upsert
-from tests.conftest import PASSWORD, staff_client
+from govdesk.people.services import person_upsert
+from tests.conftest import (
+    PASSPHRASE,
+    accepted_certificate_application,
+    chunlei_resident,
+    staff_client,
+)
 
 WANG = "320205196803090017"
 CHEN = "32020519700815002X"
@@ -46,27 +51,8 @@ LI = "320205197405120027"
 HOUSEHOLD = ["王建国", "陈桂兰", "王磊", "周婷", "王子涵", "孙𠮷珍"]
 MATTER = "CERT-RESIDENT-POPULATION"
 BASE_URL = "https://govdesk.example"
-PASSPHRASE = "test-signing-passphrase"
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 CONCURRENT = 20
-
-
-@pytest.fixture(scope="session")
-def pki_dir(
-    tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
-) -> Path:
-    """A demo CA and a key per issuing organisation, made once for the session."""
-    from django.test import override_settings
-
-    folder = tmp_path_factory.mktemp("pki")
-    with (
-        override_settings(PKI_DIR=folder, SIGNING_KEY_PASSPHRASE=PASSPHRASE),
-        django_db_blocker.unblock(),
-    ):
-        regions_load()  # idempotent; a transactional test may have flushed them
-        report = demo_pki_load()
-    assert report.ca_created and "320205005001" in report.issuers_created
-    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -100,17 +86,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
 def _unprintable_resident(sequence: int, flat: int, surname: str = "王") -> Person:
     """A 春雷社区 resident, head of a household of one, whose name holds a character no font
     has (Private Use Area): issuing them a certificate must fail closed."""
-    person = person_upsert(
-        id_number=make("320205", date(1960, 1, 1), sequence),
-        name=f"{surname}\ue000",
-    )
-    household_upsert(
-        number=f"320205005001{sequence}",
-        address=f"无锡市锡山区云林街道春雷苑9幢9单元{flat}室",
-        region=Region.objects.get(code=CHUNLEI),
-        members=[(person, "head", date(2000, 1, 1))],
-    )
-    return person
+    return chunlei_resident(sequence, f"{surname}\ue000", flat)
 
 
 def _apply(
@@ -549,41 +525,13 @@ def test_unemployment_registration_issues_the_employment_card(world: dict[str, R
 # --- concurrency (commits for real) -------------------------------------------------------------
 
 
-@pytest.fixture
-def loaded(transactional_db: None, settings: Any) -> None:
-    """What the session loaded, again: an earlier transactional test may have flushed it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    catalogue_load()
-    regions = regions_load()
-    staff_load(regions, PASSWORD)
-    personas_load(regions)
-
-
 def test_concurrent_issuance_gives_distinct_gap_free_numbers_and_never_twice(
     loaded: None,
 ) -> None:
     chunlei = Region.objects.get(code=CHUNLEI)
     wang = Person.objects.get(id_number=WANG)
-    matter = Matter.objects.get(code=MATTER)
     applications = [
-        Application.objects.create(
-            number=f"GD-TEST-CONCURRENT-{i:02d}",
-            matter=matter,
-            applicant=wang,
-            region=chunlei,
-            channel=Channel.WINDOW,
-            status=Status.ACCEPTED,
-            created_by="test",
-            snapshot={
-                "certificate.purpose": {
-                    "value": "用于申请调整阶梯水、电、气价人口基数",
-                    "source": "default",
-                    "origin": "",
-                    "as_of": None,
-                    "conflict": None,
-                }
-            },
-        )
+        accepted_certificate_application(wang, f"GD-TEST-CONCURRENT-{i:02d}")
         for i in range(CONCURRENT)
     ]
     year = timezone.localdate().year

@@ -23,9 +23,7 @@ from django.test import Client
 from govdesk.accounts.models import User
 from govdesk.accounts.services import token_create
 from govdesk.applications.models import Application, ApplicationEvent, BundleRun, Status
-from govdesk.demo.loader import catalogue_load, personas_load, regions_load, staff_load
 from govdesk.forms.models import CapturedFact
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,15 +86,6 @@ def _race(count: int, request: Callable[[Client, int], Reply]) -> list[Reply]:
 
 def _events(application_id: str, action: str) -> int:
     return ApplicationEvent.objects.filter(application_id=application_id, action=action).count()
-
-
-@pytest.fixture
-def loaded(transactional_db: None) -> None:
-    """The catalogue, the demo city, its staff and the personas (idempotent loaders)."""
-    catalogue_load()
-    regions = regions_load()
-    staff_load(regions, PASSWORD)
-    personas_load(regions)
 
 
 @pytest.fixture

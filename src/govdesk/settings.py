@@ -274,6 +274,36 @@ TASKS: dict[str, Any] = {
     }
 }
 
+# The outbox (ADR 13): what must follow a commit is a row written in that commit, re-driven by
+# `govdesk outbox-worker` (and nudged through django-tasks) until it is done.
+OUTBOX_LEASE_SECONDS = env_int(
+    "GOVDESK_OUTBOX_LEASE_SECONDS",
+    60,
+    "Seconds a worker holds a claimed outbox entry (an approval's certificate still to issue); "
+    "if the worker dies, another one takes the entry over after this.",
+)
+OUTBOX_RETRY_SECONDS = env_int(
+    "GOVDESK_OUTBOX_RETRY_SECONDS",
+    30,
+    "Seconds before an outbox entry that failed is tried again; doubles after each attempt.",
+)
+OUTBOX_RETRY_MAX_SECONDS = env_int(
+    "GOVDESK_OUTBOX_RETRY_MAX_SECONDS",
+    3600,
+    "Longest wait between two attempts of an outbox entry that keeps failing.",
+)
+OUTBOX_POLL_SECONDS = env_int(
+    "GOVDESK_OUTBOX_POLL_SECONDS",
+    5,
+    "Seconds `govdesk outbox-worker` sleeps when no outbox entry is due.",
+)
+OUTCOME_OVERDUE_MINUTES = env_int(
+    "GOVDESK_OUTCOME_OVERDUE_MINUTES",
+    5,
+    "Minutes after an approval after which the workbench lists the application if what follows "
+    "it (the certificate) has not happened yet, with a button to try again.",
+)
+
 # HTTPS. Django's SecurityMiddleware sends Strict-Transport-Security on requests it sees as
 # secure: over TLS to this server, or through a proxy it is told to trust (below).
 TLS = env_bool(

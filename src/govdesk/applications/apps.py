@@ -10,3 +10,8 @@ class ApplicationsConfig(AppConfig):
         from govdesk.applications import licences
 
         licences.register_all()
+
+        from govdesk.applications.services import outcome_intents_dispatch
+        from govdesk.common import outbox
+
+        outbox.register("outcome_intents", outcome_intents_dispatch)

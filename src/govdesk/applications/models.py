@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govdesk.applications.lifecycle import EDITABLE_STATUSES, OPEN_STATUSES, Action, Status
 from govdesk.catalog.models import Bundle, Matter
+from govdesk.common.outbox import OutboxEntry
 from govdesk.organisations.models import Region, ServicePoint
 from govdesk.people.models import Person
 
@@ -23,6 +24,7 @@ __all__ = [
     "Channel",
     "IdempotentRequest",
     "NumberTicket",
+    "OutcomeIntent",
     "Status",
 ]
 
@@ -145,3 +147,21 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class OutcomeIntent(OutboxEntry):
+    """What follows an approval (its outcome handlers: a certificate, an e-licence …) is still
+    to happen for this application. Written in the approval's own transaction, so an approval
+    never commits without it; done in the transaction that keeps the outcomes' results
+    (``application_outcomes_run``). ``outcome_intents_dispatch`` re-drives it until then."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="outcome_intent"
+    )
+
+    class Meta(OutboxEntry.Meta):
+        verbose_name = _("outcome intent")
+        verbose_name_plural = _("outcome intents")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} ({'done' if self.done_at else 'open'})"

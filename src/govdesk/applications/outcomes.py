@@ -1,7 +1,11 @@
 """Outcome handlers: what follows an approval (issue a certificate or an e-licence, notify a
 department). Apps register handlers here from their ``AppConfig.ready()``, each under a name of
 its own (the key of its result in ``Application.outcome``); this app never imports them.
-The e-licences a matter ``produces`` are registered by this app itself (``licences``)."""
+The e-licences a matter ``produces`` are registered by this app itself (``licences``).
+
+A handler runs in ``application_outcomes_run``'s transaction, at least once (ADR 13: a worker
+may die and another one take over): it must be idempotent and do its work in that transaction,
+so that only a run that commits counts."""
 
 from __future__ import annotations
 

@@ -92,6 +92,10 @@ class ApplicationDetail:
     allowed_actions: list[Action]
     certificate: dict[str, Any] | None
     outcome: dict[str, Any] = field(default_factory=dict)
+    #: Approved, and what follows the approval has not all happened yet: since when.
+    outcomes_waiting_since: datetime | None = None
+    #: … for longer than ``OUTCOME_OVERDUE_MINUTES``: staff should look (and may try again).
+    outcomes_overdue: bool = False
 
     @property
     def editable(self) -> bool:
@@ -125,4 +129,7 @@ class ApplicationSummary:
     submitted_at: datetime | None
     deadline: date | None
     editable: bool
+    decided_at: datetime | None = None
+    #: The error of an outcome that failed (the certificate not issued), if one did.
+    outcome_error: str = ""
     timeline: list[TimelineEvent] = field(default_factory=list)

@@ -3,18 +3,20 @@ open applications and suggested bundles for a person. Staff reads are audited.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govdesk.applications import lifecycle, policies
 from govdesk.applications.errors import NotFound
 from govdesk.applications.lifecycle import OPEN_STATUSES, Status
 from govdesk.applications.materials import resolve_materials
-from govdesk.applications.models import Application, ApplicationEvent
+from govdesk.applications.models import Application, ApplicationEvent, OutcomeIntent
 from govdesk.applications.readmodels import (
     ApplicationDetail,
     ApplicationSummary,
@@ -175,6 +177,13 @@ def application_detail(
     )
     matter = application.matter
     run = application.bundle_run if application.bundle_run_id else None
+    waiting_since = (
+        OutcomeIntent.objects.filter(application=application, done_at__isnull=True)
+        .values_list("created_at", flat=True)
+        .first()
+        if application.status in lifecycle.OUTCOME_STATUSES
+        else None
+    )
     return ApplicationDetail(
         id=application.id,
         number=application.number,
@@ -228,6 +237,9 @@ def application_detail(
         allowed_actions=policies.allowed_actions(principal, application),
         certificate=application.outcome.get("certificate"),
         outcome={k: v for k, v in application.outcome.items() if k != "certificate"},
+        outcomes_waiting_since=waiting_since,
+        outcomes_overdue=waiting_since is not None
+        and timezone.now() - waiting_since >= timedelta(minutes=settings.OUTCOME_OVERDUE_MINUTES),
     )
 
 
@@ -255,13 +267,50 @@ def application_list(
     rows = queue_for(principal, status=status)
     if with_timeline:
         rows = rows.prefetch_related("events")
+    return _summaries(
+        principal, rows, limit=limit, with_timeline=with_timeline, audit={"status": status or ""}
+    )
+
+
+def outcomes_overdue_list(*, principal: Principal, limit: int = 50) -> list[ApplicationSummary]:
+    """Approved applications in this member of staff's area (and department) whose outcomes
+    (the certificate …) have not all happened ``OUTCOME_OVERDUE_MINUTES`` after the approval:
+    one failed, or it never ran (its worker died and none took it over). Oldest approval first,
+    in one query for the rows whatever their number."""
+    since = timezone.now() - timedelta(minutes=settings.OUTCOME_OVERDUE_MINUTES)
+    rows = (
+        _within_reach(principal)
+        .filter(
+            status__in=lifecycle.OUTCOME_STATUSES,
+            outcome_intent__done_at__isnull=True,
+            outcome_intent__created_at__lte=since,
+        )
+        .order_by("outcome_intent__created_at")
+    )
+    return _summaries(principal, rows, limit=limit, audit={"list": "outcomes_overdue"})
+
+
+def _outcome_error(outcome: dict[str, Any]) -> str:
+    from govdesk.applications.outcomes import failed
+
+    return next((str(r.get("error", "")) for r in outcome.values() if failed(r)), "")
+
+
+def _summaries(
+    principal: Principal,
+    rows: QuerySet[Application],
+    *,
+    limit: int,
+    audit: dict[str, Any],
+    with_timeline: bool = False,
+) -> list[ApplicationSummary]:
     found = list(rows[: max(1, limit)])
     if principal.kind == "staff":
         audit_list_read(
             actor=principal.actor(),
             action=AuditAction.APPLICATION_LIST,
             id_numbers=[a.applicant.id_number for a in found],
-            detail={"status": status or ""},
+            detail=audit,
         )
     return [
         ApplicationSummary(
@@ -278,26 +327,40 @@ def application_list(
             submitted_at=a.submitted_at,
             deadline=a.deadline,
             editable=policies.may_edit(principal, a),
+            decided_at=a.decided_at,
+            outcome_error=_outcome_error(a.outcome),
             timeline=[_event(e) for e in a.events.all()] if with_timeline else [],
         )
         for a in found
     ]
 
 
-def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Application]:
-    """Applications waiting for this member of staff, scoped to their jurisdiction."""
-    base = Application.objects.select_related("matter", "applicant", "region").order_by(
-        "deadline", "submitted_at"
-    )
-    if principal.kind == "resident":
-        return base.filter(applicant=principal.person).order_by("-created_at")
+def _within_reach(principal: Principal) -> QuerySet[Application]:
+    """Every application a member of staff may read: in their jurisdiction, and of their
+    department's matters where they belong to one (``policies.may_read`` as a query)."""
+    base = Application.objects.select_related("matter", "applicant", "region")
     home = principal.jurisdiction
-    if home is None or principal.role not in policies.STAFF_READERS:
+    if principal.kind != "staff" or home is None or principal.role not in policies.STAFF_READERS:
         return base.none()
     scoped = base.filter(home.subtree_q("region"))
     user = principal.user
     if user is not None and user.department_id is not None:
         scoped = scoped.filter(matter__department_id=user.department_id)
+    return scoped
+
+
+def queue_for(principal: Principal, *, status: str | None = None) -> QuerySet[Application]:
+    """Applications waiting for this member of staff, scoped to their jurisdiction."""
+    if principal.kind == "resident":
+        return (
+            Application.objects.select_related("matter", "applicant", "region")
+            .filter(applicant=principal.person)
+            .order_by("-created_at")
+        )
+    home = principal.jurisdiction
+    scoped = _within_reach(principal).order_by("deadline", "submitted_at")
+    if home is None:
+        return scoped
     if status:
         return scoped.filter(status=status)
     waiting = scoped.filter(status__in=lifecycle.waiting_for(principal.role))

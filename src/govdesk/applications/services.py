@@ -1,8 +1,9 @@
 """The application lifecycle: create, edit (versioned), submit (idempotent), act, bundles.
 
 Every function is keyword-only, runs in a transaction, writes the timeline and the audit trail,
-and queues side effects (outcome handlers) on commit. Which action leads where is the table in
-``lifecycle``; who may take it is ``policies``.
+and queues side effects on commit; what follows an approval (outcome handlers) is an outcome
+intent written in the approval's transaction and re-driven until done (ADR 13). Which action
+leads where is the table in ``lifecycle``; who may take it is ``policies``.
 
 Transactions follow three rules (ADR 11), through ``audit.transactions.atomic`` (Django's
 ``transaction.atomic`` that also writes again, after a rollback, the refusals it recorded):
@@ -45,6 +46,7 @@ from govdesk.applications.models import (
     Channel,
     IdempotentRequest,
     NumberTicket,
+    OutcomeIntent,
 )
 from govdesk.applications.selectors import current_application, ensure_readable
 from govdesk.applications.workdays import add_working_days
@@ -52,6 +54,7 @@ from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
 from govdesk.audit.transactions import atomic
 from govdesk.catalog.models import Bundle, Matter
+from govdesk.common import outbox
 from govdesk.common.idnumbers import InvalidIdNumber, parse
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
@@ -395,15 +398,17 @@ def application_act(
     application.save()
     _event(application, principal, step.event_action, from_status, comment=comment)
     if application.status == Status.APPROVED:
-        app_id = application.pk
-        transaction.on_commit(lambda: _queue_outcomes(app_id))
+        # The intent commits with the approval (ADR 13): what follows it cannot be lost to a
+        # process that dies after the commit. Enqueueing the dispatcher is only a nudge.
+        OutcomeIntent.objects.create(application=application)
+        transaction.on_commit(_nudge_outcomes, robust=True)
     return application
 
 
-def _queue_outcomes(application_id: UUID) -> None:
-    from govdesk.applications.tasks import run_outcomes
+def _nudge_outcomes() -> None:
+    from govdesk.applications.tasks import dispatch_outcome_intents
 
-    run_outcomes.enqueue(str(application_id))
+    dispatch_outcome_intents.enqueue()
 
 
 @atomic(savepoint=False)
@@ -411,18 +416,56 @@ def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
     """Run every registered outcome handler that has not succeeded yet: once after approval,
     and again for one that failed (a certificate stopped by a character no font has, a missing
     signing key …) when this runs again after the cause was fixed. Results are kept on the
-    application; one that succeeded is never run twice."""
+    application; one that succeeded is never run twice. In the same transaction the
+    application's outcome intent is marked done, or, if an outcome failed, deferred with the
+    error (tried again later, with back-off)."""
     from govdesk.applications.outcomes import failed, handlers_for
 
     application = _locked(application_id)
     results = dict(application.outcome)
+    errors: list[str] = []
     for registration in handlers_for(application):
-        if registration.name in results and not failed(results[registration.name]):
-            continue
-        results[registration.name] = registration.handler(application) or {}
+        name = registration.name
+        if name not in results or failed(results[name]):
+            results[name] = registration.handler(application) or {}
+        if failed(results[name]):
+            errors.append(f"{name}: {results[name].get('error', '')}")
     application.outcome = results
     application.save(update_fields=["outcome", "updated_at"])
+    intent = OutcomeIntent.objects.filter(application=application)
+    if errors:
+        outbox.defer(intent, error="; ".join(errors))
+    else:
+        outbox.finish(intent)
     return results
+
+
+def _intent_run(intent: OutcomeIntent) -> bool:
+    """Whether every outcome of the intent's application has now happened."""
+    application_outcomes_run(application_id=intent.application_id)
+    return not OutcomeIntent.objects.filter(pk=intent.pk, done_at__isnull=True).exists()
+
+
+def outcome_intents_dispatch(*, worker: str = "", budget: float | None = None) -> outbox.Report:
+    """Run what should follow every approval whose outcomes are still due (ADR 13): claim
+    each intent with a lease (taking over one whose worker died), run its outcomes, mark it
+    done or defer it with the error. Stops when none is due or after ``budget`` seconds. Also
+    closes the dispatch tasks that a dead worker left RUNNING. An entry point: each claim and
+    each run is its own transaction."""
+    from govdesk.applications.tasks import NUDGES
+
+    lease = outbox.lease()
+    outbox.abandoned_task_results_close(
+        task_paths=NUDGES,
+        started_before=timezone.now() - 2 * lease,
+        every=lease.total_seconds(),
+    )
+    return outbox.drain(
+        OutcomeIntent.objects.all(),
+        run=_intent_run,
+        worker=worker or outbox.worker_name(),
+        budget=budget,
+    )
 
 
 @atomic()
@@ -446,6 +489,7 @@ def application_outcomes_retry(*, principal: Principal, application_id: UUID | s
         )
     retried = pending(application)
     if not retried:
+        outbox.finish(OutcomeIntent.objects.filter(application=application))
         return application
     results = application_outcomes_run(application_id=application.pk)
     application.refresh_from_db()

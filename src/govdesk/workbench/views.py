@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -97,8 +98,14 @@ def _idempotency_key() -> str:
 @require_GET
 @staff_view
 def home(request: HttpRequest) -> HttpResponse:
-    queue = selectors.application_list(principal=principal_of(request), limit=100)
-    return render(request, "workbench/home.html", {"queue": queue})
+    principal = principal_of(request)
+    queue = selectors.application_list(principal=principal, limit=100)
+    overdue = selectors.outcomes_overdue_list(principal=principal, limit=50)
+    return render(
+        request,
+        "workbench/home.html",
+        {"queue": queue, "overdue": overdue, "overdue_minutes": settings.OUTCOME_OVERDUE_MINUTES},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -536,6 +543,7 @@ def _application_context(
     context.update(
         {
             "application": detail,
+            "overdue_minutes": settings.OUTCOME_OVERDUE_MINUTES,
             "step": context["steps"][0],
             "timeline": timeline_rows(detail.timeline),
             "actions": [
