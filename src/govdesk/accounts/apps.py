@@ -7,4 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from govdesk.accounts import checks  # noqa: F401 - registers the system checks
+        from axes.signals import user_locked_out
+
+        from govdesk.accounts import (
+            checks,  # noqa: F401 - registers the system checks
+            lockout,
+        )
+
+        user_locked_out.connect(lockout.locked_out, dispatch_uid="govdesk.accounts.locked_out")

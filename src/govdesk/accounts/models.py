@@ -1,4 +1,6 @@
-"""Staff users with a role and a jurisdiction; API tokens for staff and residents."""
+"""Staff users with a role and a jurisdiction; API tokens for staff and residents; the one-time
+codes residents sign in with and the local SMS outbox. Failed staff logins are counted by
+django-axes (``accounts.lockout``), not on the user."""
 
 from __future__ import annotations
 
@@ -41,8 +43,6 @@ class User(AbstractUser):
         blank=True,
         related_name="staff",
     )
-    failed_logins = models.PositiveIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("staff user")
