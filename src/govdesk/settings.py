@@ -332,6 +332,24 @@ DEMO_SMS_ON_SCREEN = env_bool(
     "Show a resident's sign-in code on the sign-in page, read from the local SMS outbox, so the "
     "demo works without a phone. Always on when GOVDESK_DEBUG is true. Never in production.",
 )
+RESIDENT_SIGNIN_STARTS_PER_MINUTE = env_int(
+    "GOVDESK_RESIDENT_SIGNIN_STARTS_PER_MINUTE",
+    5,
+    "Resident sign-ins (text messages asked for) one client address may start per minute; "
+    "more are refused for the rest of the minute. Shared between server processes only when "
+    "GOVDESK_CACHE_URL names Redis.",
+)
+RESIDENT_SIGNIN_STARTS_PER_HOUR = env_int(
+    "GOVDESK_RESIDENT_SIGNIN_STARTS_PER_HOUR",
+    20,
+    "Resident sign-ins one client address may start per hour.",
+)
+RESIDENT_SIGNIN_GUESSES_PER_HOUR = env_int(
+    "GOVDESK_RESIDENT_SIGNIN_GUESSES_PER_HOUR",
+    20,
+    "Sign-in codes one client address may enter per hour, over all its sign-ins (each code "
+    "also allows only 5 attempts).",
+)
 _TEMPLATE_OPTIONS = TEMPLATES[0]["OPTIONS"]
 if isinstance(_TEMPLATE_OPTIONS, dict):
     _TEMPLATE_OPTIONS["context_processors"].append("govdesk.portal.context_processors.portal")
