@@ -1,15 +1,17 @@
-"""Sign-in abuse (security hardening item 7).
+"""Sign-in abuse (security hardening item 7, paths item 16).
 
 Residents: one address cannot text many residents (starts per minute and per hour) nor guess
 codes without end (per challenge and per address); the answer is the same for a registered
 number, an unregistered one and a registered person with no phone, while the audit trail keeps
 the truth. Staff: wrong passwords lock out a user name *from one address* (with back-off), and one
-address is limited across user names (django-axes).
+address is limited across user names (django-axes). Resident sign-ins end after idle time or a
+maximum lifetime, and signing in again returns to the page, drafts intact.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,9 +22,11 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from govdesk.accounts.models import SignInCode, SmsMessage
+from govdesk.applications.models import Application
 from govdesk.audit.models import AuditEvent
 from govdesk.common.idnumbers import make, person_ref
 from govdesk.people.models import Person
+from govdesk.portal.session import SEEN_AT_KEY, SIGNED_IN_AT_KEY
 
 from .conftest import PASSWORD
 
@@ -32,6 +36,7 @@ WANG = "320205196803090017"  # registered, phone 135****1234
 LI = "320205197405120027"  # registered, with a phone
 SUN = "320205193909210044"  # registered, no phone on file
 UNKNOWN = make("320205", date(1981, 6, 1), 991)  # well-formed, nobody holds it
+CERT = "CERT-RESIDENT-POPULATION"
 A, B = "203.0.113.7", "198.51.100.9"
 
 
@@ -321,3 +326,69 @@ def test_staff_logins_are_audited(world: Any) -> None:
     assert locking.detail["by"] == "account_address" and locking.detail["until"]
     assert {e.result for e in rows[:8]} == {"denied"} and rows[-1].result == "ok"
     assert rows[-1].actor_role == "clerk"
+
+
+# --- resident sessions ---------------------------------------------------------------------------
+
+
+def _age_session(client: Client, *, idle: int = 0, signed_in: int = 0) -> None:
+    session = client.session
+    now = int(time.time())
+    session[SEEN_AT_KEY] = now - idle
+    session[SIGNED_IN_AT_KEY] = now - signed_in
+    session.save()
+
+
+def test_an_idle_resident_is_signed_out_and_comes_back_to_the_page(
+    world: Any, demo_sms: None, settings: Any
+) -> None:
+    assert settings.RESIDENT_SESSION_IDLE_MINUTES == 15
+    client = _client()
+    _sign_in(client, WANG)
+    url = client.post(f"/matters/{CERT}/apply/")["Location"]
+    assert client.get(url).status_code == 200
+    application = Application.objects.get(applicant__id_number=WANG, matter__code=CERT)
+    _age_session(client, idle=10 * 60)
+    assert client.get(url).status_code == 200  # active enough
+    assert client.session[SEEN_AT_KEY] > int(time.time()) - 5  # and noted
+    _age_session(client, idle=16 * 60)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/signin/?next={url.replace('/', '%2F')}"
+    assert "resident_id" not in client.session
+    page = _html(client.get(response["Location"]))
+    assert "You were signed out after 15 minutes without activity" in page
+    assert f'name="next" value="{url}"' in page
+    # Signing in again returns to that page, the draft as it was.
+    back = _sign_in(client, WANG, next_url=url)
+    assert back.status_code == 302 and back["Location"] == url
+    assert client.get(url).status_code == 200
+    assert Application.objects.get(pk=application.pk).status == application.status
+
+
+def test_a_post_after_the_time_out_returns_to_the_page_not_the_post(
+    world: Any, demo_sms: None
+) -> None:
+    client = _client()
+    _sign_in(client, WANG)
+    url = client.post(f"/matters/{CERT}/apply/")["Location"]
+    _age_session(client, idle=16 * 60)
+    response = client.post(url + "submit/")
+    assert response["Location"] == f"/signin/?next={url.replace('/', '%2F')}"
+    assert f'name="next" value="{url}"' in _html(client.get(response["Location"]))
+    assert _sign_in(client, WANG, next_url=url)["Location"] == url
+
+
+def test_a_resident_session_has_a_maximum_lifetime(
+    world: Any, demo_sms: None, settings: Any
+) -> None:
+    settings.RESIDENT_SESSION_MAX_HOURS = 12
+    client = _client()
+    _sign_in(client, WANG)
+    _age_session(client, idle=60, signed_in=11 * 3600)
+    assert client.get("/me/").status_code == 200
+    _age_session(client, idle=60, signed_in=12 * 3600 + 60)
+    response = client.get("/me/")
+    assert response.status_code == 302 and response["Location"].startswith("/signin/")
+    assert "resident_id" not in client.session
+    assert "had been signed in for 12 hours" in _html(client.get(response["Location"]))

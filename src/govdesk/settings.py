@@ -350,6 +350,17 @@ RESIDENT_SIGNIN_GUESSES_PER_HOUR = env_int(
     "Sign-in codes one client address may enter per hour, over all its sign-ins (each code "
     "also allows only 5 attempts).",
 )
+RESIDENT_SESSION_IDLE_MINUTES = env_int(
+    "GOVDESK_RESIDENT_SESSION_IDLE_MINUTES",
+    15,
+    "Minutes without a request after which a signed-in resident is signed out; signing in "
+    "again returns to the page they were on.",
+)
+RESIDENT_SESSION_MAX_HOURS = env_int(
+    "GOVDESK_RESIDENT_SESSION_MAX_HOURS",
+    12,
+    "Hours after signing in after which a resident is signed out however active they are.",
+)
 _TEMPLATE_OPTIONS = TEMPLATES[0]["OPTIONS"]
 if isinstance(_TEMPLATE_OPTIONS, dict):
     _TEMPLATE_OPTIONS["context_processors"].append("govdesk.portal.context_processors.portal")
