@@ -139,6 +139,20 @@ def test_registered_unregistered_and_no_phone_get_the_same_answer(
     assert sorted(e.detail["code_sent"] for e in failed) == [False, False, True]
 
 
+@pytest.mark.parametrize(
+    "language, neutral, window",
+    [
+        ("zh-hans", "如该公民身份号码已登记手机号码", "便民服务站窗口"),
+        ("zh-hant", "如該公民身份號碼已登記手機號碼", "便民服務站窗口"),
+    ],
+)
+def test_the_neutral_page_in_chinese(world: Any, language: str, neutral: str, window: str) -> None:
+    client = Client(REMOTE_ADDR=A, headers={"Accept-Language": language})
+    _start(client, UNKNOWN)
+    html = _html(client.get("/signin/code/"))
+    assert neutral in html and window in html
+
+
 def test_starting_does_the_same_work_registered_or_not(world: Any) -> None:
     """A stand-in for timing: the same statements for every number; the text message itself
     is sent after the commit."""
