@@ -116,6 +116,15 @@ def _fresh_region_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with no requests counted against any client address (the rate limits
+    live in the cache, which outlives a test's rolled-back transaction)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tokens_checked_every_time(settings: Any) -> None:
     """Tests revoke tokens and deactivate users and expect the next request to see it; the
     process-level token cache has its own test (test_accounts.py)."""

@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "axes",  # before govdesk's apps: its signal handlers run before theirs
     "govdesk.organisations",
     "govdesk.accounts",
     "govdesk.people",
@@ -184,6 +185,8 @@ MIDDLEWARE = [
     "govdesk.accounts.sessions.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out staff login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "govdesk.urls"
@@ -212,17 +215,34 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-AUTHENTICATION_BACKENDS = ["govdesk.accounts.backends.LockoutModelBackend"]
+# Staff passwords: django-axes refuses a locked-out client before any password is checked, then
+# Django's model backend checks it (and audits the outcome). See accounts/lockout.py.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "govdesk.accounts.backends.AuditedModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_MAX_FAILURES = env_int(
-    "GOVDESK_LOGIN_MAX_FAILURES", 5, "Failed staff logins before the account is locked."
+    "GOVDESK_LOGIN_MAX_FAILURES",
+    5,
+    "Wrong passwords for one staff account from one client address before that account is "
+    "locked out from that address (other addresses can still sign in to it).",
+)
+LOGIN_ADDRESS_MAX_FAILURES = env_int(
+    "GOVDESK_LOGIN_ADDRESS_MAX_FAILURES",
+    20,
+    "Wrong staff passwords from one client address, across all user names, before that "
+    "address is locked out of staff sign-in.",
 )
 LOGIN_LOCKOUT_MINUTES = env_int(
-    "GOVDESK_LOGIN_LOCKOUT_MINUTES", 15, "Minutes a locked staff account stays locked."
+    "GOVDESK_LOGIN_LOCKOUT_MINUTES",
+    15,
+    "Minutes the first staff lock-out lasts; every further wrong password after a lock-out "
+    "doubles it, up to GOVDESK_LOGIN_LOCKOUT_MAX_HOURS.",
 )
 STAFF_SESSION_HOURS = env_int(
     "GOVDESK_STAFF_SESSION_HOURS",
@@ -236,6 +256,25 @@ STAFF_SESSION_IDLE_MINUTES = env_int(
     "A staff sign-in ends after this many minutes without a request. Residents' portal "
     "sessions are not affected.",
 )
+LOGIN_LOCKOUT_MAX_HOURS = env_int(
+    "GOVDESK_LOGIN_LOCKOUT_MAX_HOURS", 24, "Hours the longest staff lock-out lasts."
+)
+LOGIN_FAILURE_MEMORY_HOURS = env_int(
+    "GOVDESK_LOGIN_FAILURE_MEMORY_HOURS",
+    24,
+    "Hours wrong staff passwords are remembered after the last one; a successful sign-in "
+    "forgets those of its account from its address at once.",
+)
+AXES_HANDLER = "govdesk.accounts.lockout.LoginAttempts"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "govdesk.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "govdesk.accounts.lockout.memory"
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "govdesk.workbench.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "govdesk.accounts.lockout.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail
 API_TOKEN_DAYS = env_int("GOVDESK_API_TOKEN_DAYS", 30, "Days an API bearer token stays valid.")
 API_TOKEN_CACHE_SECONDS = env_int(
     "GOVDESK_API_TOKEN_CACHE_SECONDS",
@@ -456,6 +495,35 @@ DEMO_SMS_ON_SCREEN = env_bool(
     "Show a resident's sign-in code on the sign-in page, read from the local SMS outbox, so the "
     "demo works without a phone. Only this flag turns it on (GOVDESK_DEBUG does not). Never in "
     "production.",
+)
+RESIDENT_SIGNIN_STARTS_PER_MINUTE = env_int(
+    "GOVDESK_RESIDENT_SIGNIN_STARTS_PER_MINUTE",
+    5,
+    "Resident sign-ins (text messages asked for) one client address may start per minute; "
+    "more are refused for the rest of the minute. Shared between server processes only when "
+    "GOVDESK_CACHE_URL names Redis.",
+)
+RESIDENT_SIGNIN_STARTS_PER_HOUR = env_int(
+    "GOVDESK_RESIDENT_SIGNIN_STARTS_PER_HOUR",
+    20,
+    "Resident sign-ins one client address may start per hour.",
+)
+RESIDENT_SIGNIN_GUESSES_PER_HOUR = env_int(
+    "GOVDESK_RESIDENT_SIGNIN_GUESSES_PER_HOUR",
+    20,
+    "Sign-in codes one client address may enter per hour, over all its sign-ins (each code "
+    "also allows only 5 attempts).",
+)
+RESIDENT_SESSION_IDLE_MINUTES = env_int(
+    "GOVDESK_RESIDENT_SESSION_IDLE_MINUTES",
+    15,
+    "Minutes without a request after which a signed-in resident is signed out; signing in "
+    "again returns to the page they were on.",
+)
+RESIDENT_SESSION_MAX_HOURS = env_int(
+    "GOVDESK_RESIDENT_SESSION_MAX_HOURS",
+    12,
+    "Hours after signing in after which a resident is signed out however active they are.",
 )
 _TEMPLATE_OPTIONS = TEMPLATES[0]["OPTIONS"]
 if isinstance(_TEMPLATE_OPTIONS, dict):

@@ -30,24 +30,15 @@ def _outranks(request: HttpRequest, account: User | None) -> bool:
 
 @admin.register(User)
 class UserAdmin(AuditedModelAdmin[User], BaseUserAdmin[User]):
+    """Staff users. Failed logins and lock-outs are under Axes (access attempts): deleting an
+    attempt there lifts its lock-out."""
+
     list_display = ["username", "first_name", "last_name", "role", "jurisdiction", "is_active"]
     list_filter = ["role", "is_active"]
-    readonly_fields = ["failed_logins", "locked_until", "last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined"]
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (
-            "govdesk",
-            {
-                "fields": (
-                    "role",
-                    "jurisdiction",
-                    "service_point",
-                    "department",
-                    "failed_logins",
-                    "locked_until",
-                )
-            },
-        ),
+        ("govdesk", {"fields": ("role", "jurisdiction", "service_point", "department")}),
     )
     security_fields = (
         "role",

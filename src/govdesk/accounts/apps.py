@@ -7,9 +7,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
-        from govdesk.accounts import checks  # noqa: F401 - registers the system checks
+        from govdesk.accounts import (
+            checks,  # noqa: F401 - registers the system checks
+            lockout,
+        )
         from govdesk.accounts.sessions import staff_session_start
 
         user_logged_in.connect(staff_session_start, dispatch_uid="govdesk.staff_session_start")
+        user_locked_out.connect(lockout.locked_out, dispatch_uid="govdesk.accounts.locked_out")

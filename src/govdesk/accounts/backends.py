@@ -1,4 +1,6 @@
-"""Staff login with lock-out after repeated failures."""
+"""Staff login: Django's model backend, audited. Lock-outs are django-axes' (see
+``accounts.lockout``): its backend comes first and refuses a locked-out client before this one
+checks any password."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ from govdesk.accounts.models import User
 from govdesk.common.http import client_ip
 
 
-class LockoutModelBackend(ModelBackend):
+class AuditedModelBackend(ModelBackend):
+    """Writes ``login.succeeded`` or ``login.failed`` (unknown user names too) for every
+    password it checks."""
+
     def authenticate(
         self,
         request: HttpRequest | None,
@@ -22,13 +27,9 @@ class LockoutModelBackend(ModelBackend):
     ) -> User | None:
         if username is None or password is None:
             return None
-        ip = client_ip(request)
-        if services.login_is_locked(username=username):
-            services.login_failure_record(username=username, ip=ip, locked=True)
-            return None
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            services.login_failure_record(username=username, ip=ip, locked=False)
+            services.login_failure_record(username=username, ip=client_ip(request))
             return None
-        services.login_success_record(username=username, ip=ip)
+        services.login_success_record(user=user, ip=client_ip(request))
         return user

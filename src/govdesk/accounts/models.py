@@ -1,4 +1,6 @@
-"""Staff users with a role and a jurisdiction; API tokens for staff and residents."""
+"""Staff users with a role and a jurisdiction; API tokens for staff and residents; the one-time
+codes residents sign in with and the local SMS outbox. Failed staff logins are counted by
+django-axes (``accounts.lockout``), not on the user."""
 
 from __future__ import annotations
 
@@ -41,8 +43,6 @@ class User(AbstractUser):
         blank=True,
         related_name="staff",
     )
-    failed_logins = models.PositiveIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("staff user")
@@ -86,15 +86,28 @@ class ApiToken(models.Model):
 
 
 class SignInCode(models.Model):
-    """A one-time code a resident signs in with (the local identity provider). Only a keyed
-    hash of the code is kept; it expires and allows a few attempts only."""
+    """A sign-in started for an ID number (the local identity provider). Only a keyed hash of
+    the code is kept; it expires and allows a few attempts only.
+
+    A row is written for every well-formed number, registered or not, so that the resident's
+    answer and the limits per number are the same whether or not the registry knows it: for a
+    number nobody holds (``person`` empty), a person with no phone on file, or a code the
+    gateway could not send, ``phone`` is empty, no text went anywhere and the challenge never
+    verifies."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(
-        "people.Person", on_delete=models.CASCADE, related_name="sign_in_codes"
+        "people.Person",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sign_in_codes",
     )
+    #: The keyed reference of the ID number (``common.idnumbers.person_ref``), never the number.
+    subject = models.CharField(max_length=32)
     code_hash = models.CharField(max_length=64)
-    phone = models.CharField(max_length=20)
+    #: The phone the code was texted to; empty when no code was sent.
+    phone = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -103,7 +116,7 @@ class SignInCode(models.Model):
     class Meta:
         verbose_name = _("sign-in code")
         verbose_name_plural = _("sign-in codes")
-        indexes = [models.Index(fields=["person", "created_at"])]
+        indexes = [models.Index(fields=["subject", "created_at"])]
 
     def __str__(self) -> str:
         return str(self.id)

@@ -1,4 +1,4 @@
-"""Staff accounts, login lock-out and API tokens."""
+"""Staff accounts, the audit of their logins, and API tokens."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import hashlib
 import secrets
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Model, Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from govdesk.accounts.models import ApiToken, User
@@ -26,39 +26,33 @@ from govdesk.people.models import Person
 TOKEN_PREFIX = "gd_"  # noqa: S105 - a prefix, not a secret
 
 
-def login_is_locked(*, username: str) -> bool:
-    now = timezone.now()
-    return User.objects.filter(username=username, locked_until__gt=now).exists()
-
-
-@transaction.atomic
-def login_failure_record(*, username: str, ip: str, locked: bool) -> None:
-    """Count a failed login; lock the account after too many. Unknown names are audited too."""
-    detail: dict[str, object] = {}
-    if not locked:
-        updated = User.objects.filter(username=username).update(
-            failed_logins=F("failed_logins") + 1
-        )
-        if updated:
-            user = User.objects.get(username=username)
-            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-                until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-                User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-                detail["locked_until"] = until.isoformat()
+def login_failure_record(*, username: str, ip: str) -> None:
+    """A wrong staff password (or a user name nobody holds: audited alike). Counting them and
+    locking out is django-axes' work (``accounts.lockout``)."""
     audit_record(
         actor=Actor(name=username, role="", ip=ip),
-        action=AuditAction.LOGIN_LOCKED if locked else AuditAction.LOGIN_FAILED,
+        action=AuditAction.LOGIN_FAILED,
         result=Result.DENIED,
-        detail=detail,
     )
 
 
-@transaction.atomic
-def login_success_record(*, username: str, ip: str) -> None:
-    user = User.objects.get(username=username)
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+def login_locked_record(
+    *, username: str, ip: str, until: datetime | None, refused: bool, by: str
+) -> None:
+    """A staff client is locked out until ``until``: this wrong password locked it, or
+    (``refused``) an attempt came while it was, and no password was checked. ``by`` says what
+    is locked out: ``account_address`` (this user name from this address) or ``address``."""
     audit_record(
-        actor=Actor(name=username, role=user.role, ip=ip), action=AuditAction.LOGIN_SUCCEEDED
+        actor=Actor(name=username, role="", ip=ip),
+        action=AuditAction.LOGIN_LOCKED,
+        result=Result.DENIED,
+        detail={"until": until.isoformat() if until else "", "refused": refused, "by": by},
+    )
+
+
+def login_success_record(*, user: User, ip: str) -> None:
+    audit_record(
+        actor=Actor(name=user.username, role=user.role, ip=ip), action=AuditAction.LOGIN_SUCCEEDED
     )
 
 

@@ -58,5 +58,7 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token.created", _("API token created")
     RESIDENT_SIGN_IN_CODE_SENT = "resident.sign_in.code_sent", _("Sign-in code sent")
     RESIDENT_SIGN_IN_NO_PHONE = "resident.sign_in.no_phone", _("Sign-in refused: no phone")
+    RESIDENT_SIGN_IN_UNKNOWN = "resident.sign_in.unknown", _("Sign-in refused: not registered")
+    RESIDENT_SIGN_IN_THROTTLED = "resident.sign_in.throttled", _("Sign-in paused for an address")
     RESIDENT_SIGN_IN_FAILED = "resident.sign_in.failed", _("Resident sign-in failed")
     RESIDENT_SIGN_IN_SUCCEEDED = "resident.sign_in.succeeded", _("Resident sign-in")

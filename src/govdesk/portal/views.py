@@ -18,7 +18,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govdesk.accounts.identity import SignInError, demo_code, identity_provider
+from govdesk.accounts.identity import (
+    Challenge,
+    SignInError,
+    demo_code,
+    guess_throttle,
+    identity_provider,
+    start_throttle,
+)
 from govdesk.applications import selectors as application_selectors
 from govdesk.applications import services as application_services
 from govdesk.applications.errors import (
@@ -330,21 +337,28 @@ def _demo_sms_on_screen() -> bool:
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
+    """Ask for a code. Any well-formed ID number goes on to the code page, registered or not
+    (the answer must not tell); too many sign-ins from one address or for one number are
+    refused, alike for every number."""
     candidate = request.POST.get("next") or request.GET.get("next") or request.session.get(NEXT_KEY)
     next_url = safe_next(request, candidate, "/me/")
     form = SignInForm(request.POST or None)
     error = ""
-    if request.method == "POST" and form.is_valid():
-        provider = identity_provider(ip=client_ip(request))
-        try:
-            challenge = provider.start(form.cleaned_data["id_number"])
-        except SignInError as exc:
-            error = exc.message
-        else:
-            request.session[CHALLENGE_KEY] = challenge.id
-            request.session[NEXT_KEY] = next_url
-            return redirect("portal:sign_in_code")
-    status = 422 if request.method == "POST" else 200
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            ip = client_ip(request)
+            try:
+                start_throttle(ip=ip)
+                challenge = identity_provider(ip=ip).start(form.cleaned_data["id_number"])
+            except SignInError as exc:
+                error = exc.message
+                status = 429 if exc.kind == "throttled" else 422
+            else:
+                request.session[CHALLENGE_KEY] = challenge.id
+                request.session[NEXT_KEY] = next_url
+                return redirect("portal:sign_in_code")
     return render(
         request,
         "portal/sign_in.html",
@@ -355,36 +369,51 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def sign_in_code(request: HttpRequest) -> HttpResponse:
+    """Enter the code. The page reads the same whether a code was sent or not."""
     challenge_id = request.session.get(CHALLENGE_KEY)
-    provider = identity_provider(ip=client_ip(request))
+    ip = client_ip(request)
+    provider = identity_provider(ip=ip)
     challenge = provider.status(challenge_id) if isinstance(challenge_id, str) else None
     if challenge is None or not isinstance(challenge_id, str):
         return redirect("portal:sign_in")
     form = CodeForm(request.POST or None)
     error = ""
-    if request.method == "POST" and form.is_valid() and challenge.state == "open":
-        person = provider.verify(challenge_id, form.cleaned_data["code"])
-        if person is not None:
-            next_url = safe_next(request, request.session.get(NEXT_KEY), "/me/")
-            resident_sign_in(request, person)
-            request.session.pop(NEXT_KEY, None)
-            messages.success(request, _("You are signed in."))
-            return redirect(next_url)
-        challenge = provider.status(challenge_id) or challenge
+    status = 200
     if request.method == "POST":
-        if challenge.state == "locked":
-            error = _("Too many wrong codes. Ask for a new code.")
-        elif challenge.state in {"expired", "used"}:
-            error = _("This code has expired. Ask for a new code.")
-        elif form.is_valid():
-            error = _("Wrong code. %(n)d attempts left.") % {"n": challenge.attempts_left}
+        status = 422
+        if form.is_valid() and challenge.state == "open":
+            try:
+                guess_throttle(ip=ip)
+            except SignInError as exc:
+                error, status = exc.message, 429
+            else:
+                person = provider.verify(challenge_id, form.cleaned_data["code"])
+                if person is not None:
+                    next_url = safe_next(request, request.session.get(NEXT_KEY), "/me/")
+                    resident_sign_in(request, person)
+                    request.session.pop(NEXT_KEY, None)
+                    messages.success(request, _("You are signed in."))
+                    return redirect(next_url)
+                challenge = provider.status(challenge_id) or challenge
+        if not error:
+            error = _code_error(challenge, form)
     demo = demo_code(challenge_id) if _demo_sms_on_screen() and challenge.state == "open" else None
     return render(
         request,
         "portal/sign_in_code.html",
         {"form": form, "challenge": challenge, "error": error, "demo_code": demo},
-        status=422 if error or (request.method == "POST" and not form.is_valid()) else 200,
+        status=status,
     )
+
+
+def _code_error(challenge: Challenge, form: CodeForm) -> str:
+    if challenge.state == "locked":
+        return _("Too many wrong codes. Ask for a new code.")
+    if challenge.state in {"expired", "used"}:
+        return _("This code has expired. Ask for a new code.")
+    if form.is_valid():
+        return _("Wrong code. %(n)d attempts left.") % {"n": challenge.attempts_left}
+    return ""
 
 
 @require_POST

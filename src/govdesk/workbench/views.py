@@ -13,13 +13,16 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from govdesk.accounts import lockout
 from govdesk.accounts.models import User
 from govdesk.applications import lifecycle, selectors, services
 from govdesk.applications.errors import InvalidFields, NotFound, StateConflict
@@ -86,6 +89,31 @@ def staff_view(view: View) -> View:
             return _problem(request, http_status(exc), exc.message, exc.errors)
 
     return wrapper
+
+
+def login_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The staff sign-in page for a client django-axes locked out (``AXES_LOCKOUT_CALLABLE``),
+    HTTP 429: until when, in local time. The same for any user name, known or not."""
+    state = lockout.lockout(request, credentials)
+    username = request.POST.get("username", "")[:150]
+    response = render(
+        request,
+        "workbench/login.html",
+        {
+            "form": AuthenticationForm(request, initial={"username": username}),
+            "locked_until": state.until if state else None,
+            "next": request.POST.get("next", "")[:500],
+        },
+        status=429,
+    )
+    if state is not None:
+        seconds = int((state.until - timezone.now()).total_seconds()) + 1
+        response["Retry-After"] = str(max(1, seconds))
+    return response
 
 
 def _idempotency_key() -> str:
