@@ -490,12 +490,15 @@ def test_f3_the_resident_online_over_the_api(
     text = _run(_tool("pdftotext"), "-enc", "UTF-8", str(file), "-").stdout.decode("utf-8")
     assert all(name in text for name in HOUSEHOLD)
     actors = [(e["action"], e["role"]) for e in mine["timeline"]]
+    # The certificate issued, the platform completes the application by itself (办结).
     assert actors == [
         ("create", "resident"),
         ("submit", "resident"),
         ("accept", "clerk"),
         ("approve", "reviewer"),
+        ("complete", "system"),
     ]
+    assert mine["status"] == "completed"
 
 
 # --- the outcome F1 relies on -------------------------------------------------------------------

@@ -287,10 +287,15 @@ def test_starting_an_open_bundle_again_resumes_it(api: Any, clerk: str) -> None:
     assert again.json()["id"] == first["id"]
     assert again.json()["steps"] == first["steps"]
     assert Application.objects.filter(bundle_run_id=first["id"]).count() == 4
-    # Once every step has left the draft state, a new start opens a new run.
+    # Once every step has left the draft state, they are under way: a new start would only
+    # duplicate them, so it is refused with what is under way, unless a reason is given.
     for step in first["steps"]:
         Application.objects.filter(pk=step["application"]).update(status="submitted")
-    fresh = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI}).json()
+    refused = api.post(f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI})
+    assert refused.status_code == 409 and refused.json()["code"] == "already_held"
+    fresh = api.post(
+        f"/api/v1/bundles/{BUNDLE}/start", clerk, {"applicant": LI, "repeat_reason": "lost"}
+    ).json()
     assert fresh["id"] != first["id"]
 
 

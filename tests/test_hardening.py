@@ -78,7 +78,7 @@ def test_the_approver_of_the_department_and_level_decides(
         ).json()["status"]
         == Status.APPROVED
     )
-    other = _reviewed("HRSS-001", LI)
+    other = _reviewed("HRSS-001", WANG)
     mca = staff_token("approver.mca")
     refused = api.post(f"/api/v1/applications/{other.pk}/actions", mca, {"action": "approve"})
     assert refused.status_code in (403, 404)

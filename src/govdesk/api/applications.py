@@ -31,6 +31,12 @@ class ApplicationIn(Schema):
     matter: Code = Field(description="Matter code, e.g. HRSS-001")
     applicant: IdNumber = Field(description="The applicant's ID number")
     channel: Literal["window", "online"] = "window"
+    repeat_reason: str = Field(
+        "",
+        max_length=500,
+        description="Why a new application is needed although the person holds an approval "
+        "in force or a valid certificate of this matter (409 already_held without it)",
+    )
 
 
 class ApplicationPatch(Schema):
@@ -61,6 +67,9 @@ class ActionIn(Schema):
 class BundleStartIn(Schema):
     applicant: IdNumber
     channel: Literal["window", "online"] = "window"
+    repeat_reason: str = Field(
+        "", max_length=500, description="Why, if every step is already held (409 otherwise)"
+    )
 
 
 class FieldOut(Schema):
@@ -264,6 +273,7 @@ def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any
             matter_code=payload.matter,
             applicant=payload.applicant,
             channel=payload.channel,
+            repeat_reason=payload.repeat_reason,
         ),
         status=201,
         body=payload.model_dump(),
@@ -404,6 +414,7 @@ def start_bundle(
             bundle_code=code,
             applicant=payload.applicant,
             channel=payload.channel,
+            repeat_reason=payload.repeat_reason,
         )
         return 201, selectors.bundle_run_detail(bundle_run)
 

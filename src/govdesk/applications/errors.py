@@ -14,6 +14,7 @@ from govdesk.common.errors import (
 )
 
 __all__ = [
+    "AlreadyHeld",
     "DomainError",
     "IdempotencyKeyReused",
     "InvalidFields",
@@ -37,6 +38,13 @@ class VersionConflict(Conflict):
     ``current_version`` say which)."""
 
     code = ErrorCode.VERSION_CONFLICT
+
+
+class AlreadyHeld(Conflict):
+    """The person already holds what the matter gives (an approval in force, a valid
+    certificate): a new application needs a reason. ``held`` says what and where."""
+
+    code = ErrorCode.ALREADY_HELD
 
 
 class IdempotencyKeyReused(Invalid):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from govdesk.catalog.models import Level
-from govdesk.common.roles import RESIDENT, Role
+from govdesk.common.roles import RESIDENT, SYSTEM, Role
 
 
 class Status(models.TextChoices):
@@ -119,7 +119,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         for action, target in ((Action.RETURN, Status.RETURNED), (Action.REFUSE, Status.REFUSED))
         for row in _rows(action, [status], target, roles, needs_reason=True, levels=levels)
     ),
-    *_rows(Action.COMPLETE, [Status.APPROVED], Status.COMPLETED, STAFF),
+    # Staff complete by hand; the platform does when everything that follows the approval
+    # (a certificate, an e-licence …) has happened.
+    *_rows(Action.COMPLETE, [Status.APPROVED], Status.COMPLETED, STAFF | {SYSTEM}),
 )
 
 #: The order in which a screen offers actions.

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from govdesk.applications import lifecycle, policies
 from govdesk.applications.errors import (
+    AlreadyHeld,
     IdempotencyKeyReused,
     InvalidFields,
     NotAllowed,
@@ -38,6 +39,7 @@ from govdesk.applications.errors import (
     StateConflict,
     VersionConflict,
 )
+from govdesk.applications.holdings import Holding, holding_for
 from govdesk.applications.lifecycle import Action, Status
 from govdesk.applications.models import (
     Application,
@@ -57,7 +59,7 @@ from govdesk.catalog.models import Bundle, Matter
 from govdesk.common import outbox
 from govdesk.common.idnumbers import InvalidIdNumber, parse
 from govdesk.common.principal import Principal
-from govdesk.common.roles import Role
+from govdesk.common.roles import SYSTEM, Role
 from govdesk.forms.models import CapturedFact, DataElement
 from govdesk.forms.prefill import prefill
 from govdesk.forms.schema import form_for
@@ -146,7 +148,10 @@ def application_create(
     channel: str,
     bundle_run: BundleRun | None = None,
     step: int | None = None,
+    repeat_reason: str = "",
 ) -> Application:
+    """A new application, prefilled. Refused (``AlreadyHeld``) while the person holds what the
+    matter gives, unless ``repeat_reason`` says why a new one is needed."""
     if channel not in Channel.values:
         raise InvalidFields(_("Unknown channel."), {"channel": _("Use window or online.")})
     matter = Matter.objects.filter(code=matter_code, published=True).first()
@@ -160,6 +165,7 @@ def application_create(
         raise InvalidFields(
             _("This matter cannot be applied for online."), {"channel": _("Apply at the window.")}
         )
+    held = _ensure_not_held(person, matter, repeat_reason)
     application = Application.objects.create(
         number=_number(),
         matter=matter,
@@ -171,13 +177,44 @@ def application_create(
         step=step,
         created_by=principal.name,
     )
-    _event(application, principal, Action.CREATE)
+    _event(
+        application,
+        principal,
+        Action.CREATE,
+        detail={"repeat_reason": repeat_reason.strip(), "held": held.number} if held else None,
+    )
     return application
+
+
+def _ensure_not_held(person: Person, matter: Matter, repeat_reason: str) -> Holding | None:
+    """The holding a new application repeats (None if none); refused without a reason."""
+    held = holding_for(person, matter)
+    if held is not None and not repeat_reason.strip():
+        raise AlreadyHeld(_held_message(held), held=held.as_json())
+    return held
+
+
+def _held_message(held: Holding) -> str:
+    if held.kind == "certificate":
+        return _(
+            "A valid certificate of this kind was issued on %(since)s (%(number)s) and is valid "
+            "until %(until)s. If a new one is really needed (the household changed, say), give "
+            "the reason."
+        ) % {"since": held.since, "number": held.number, "until": held.until}
+    return _(
+        "This was approved on %(since)s (%(number)s) and holds until %(until)s. If a new "
+        "application is really needed (something changed since), give the reason."
+    ) % {"since": held.since, "number": held.number, "until": held.until}
 
 
 @atomic(durable=True)
 def application_start_or_resume(
-    *, principal: Principal, matter_code: str, applicant: str, channel: str
+    *,
+    principal: Principal,
+    matter_code: str,
+    applicant: str,
+    channel: str,
+    repeat_reason: str = "",
 ) -> Application:
     """One application under way per person and matter: the one under way (a draft, or one
     already submitted and not yet decided) if there is one, else a new one. Serialised per
@@ -189,7 +226,11 @@ def application_start_or_resume(
     if current is not None:
         return current
     return application_create(
-        principal=principal, matter_code=matter_code, applicant=person.id_number, channel=channel
+        principal=principal,
+        matter_code=matter_code,
+        applicant=person.id_number,
+        channel=channel,
+        repeat_reason=repeat_reason,
     )
 
 
@@ -437,7 +478,27 @@ def application_outcomes_run(*, application_id: UUID | str) -> dict[str, Any]:
         outbox.defer(intent, error="; ".join(errors))
     else:
         outbox.finish(intent)
+        if results:
+            _complete_by_itself(application)
     return results
+
+
+def _complete_by_itself(application: Application) -> None:
+    """An approved application whose outcomes all happened is completed (办结) by the
+    platform, as the lifecycle table allows it, so that lists and ratings can rely on it."""
+    row = lifecycle.transitions(
+        status=application.status,
+        role=SYSTEM,
+        level=application.matter.decided_at,
+        action=Action.COMPLETE,
+    )
+    if not row:
+        return
+    from_status = application.status
+    application.status = row[0].target
+    application.version += 1
+    application.save(update_fields=["status", "version", "updated_at"])
+    _event(application, Principal(kind="system"), row[0].event_action, from_status)
 
 
 def _intent_run(intent: OutcomeIntent) -> bool:
@@ -576,12 +637,21 @@ def _applies(condition: dict[str, Any], values: dict[str, Any]) -> bool:
 
 @atomic()
 def bundle_start(
-    *, principal: Principal, bundle_code: str, applicant: str, channel: str = Channel.WINDOW
+    *,
+    principal: Principal,
+    bundle_code: str,
+    applicant: str,
+    channel: str = Channel.WINDOW,
+    repeat_reason: str = "",
 ) -> BundleRun:
     """Start a bundle: one prefilled application per step; steps whose condition the facts
     rule out are skipped. While a run of this bundle for this person still has a draft step,
     starting it again (a second click, a second clerk, the resident online) resumes that run
-    rather than opening duplicate applications."""
+    rather than opening duplicate applications.
+
+    A step the person already holds (an approval in force, a valid certificate) or has under
+    way in another application is skipped too; when that leaves nothing to do, the start is
+    refused (``AlreadyHeld``) unless ``repeat_reason`` says why it is needed again."""
     bundle = Bundle.objects.filter(code=bundle_code, published=True).first()
     if bundle is None:
         raise NotFound(_("No such bundle."))
@@ -602,13 +672,24 @@ def bundle_start(
             detail={"bundle": bundle.code, "run": str(open_run.id)},
         )
         return open_run
+    steps = list(bundle.steps.select_related("matter").order_by("order"))
+    held = {} if repeat_reason.strip() else _held_steps(person, steps)
+    if held and len(held) == len(steps):
+        first = next(iter(held.values()))
+        raise AlreadyHeld(
+            _(
+                "Every step of this bundle is already done or under way for this person "
+                "(%(numbers)s). If it is really needed again, give the reason."
+            )
+            % {"numbers": "、".join(h.number for h in held.values())},
+            held=first.as_json(),
+        )
     run = BundleRun.objects.create(
         bundle=bundle,
         applicant=person,
         region=person.membership.household.region,
         created_by=principal.name,
     )
-    steps = list(bundle.steps.select_related("matter").order_by("order"))
     conditions = [s.skip_unless["element"] for s in steps if s.skip_unless]
     values: dict[str, Any] = {}
     if conditions:
@@ -621,7 +702,7 @@ def bundle_start(
         values = {k: r.value for k, r in found.items()}
     skipped = []
     for step in steps:
-        if not _applies(step.skip_unless, values):
+        if step.order in held or not _applies(step.skip_unless, values):
             skipped.append(step.order)
             continue
         step_channel = (
@@ -634,6 +715,7 @@ def bundle_start(
             channel=step_channel,
             bundle_run=run,
             step=step.order,
+            repeat_reason=repeat_reason,
         )
     run.skipped = skipped
     run.save(update_fields=["skipped"])
@@ -641,6 +723,31 @@ def bundle_start(
         actor=principal.actor(),
         action=AuditAction.BUNDLE_START,
         subject=person_subject(person.id_number),
-        detail={"bundle": bundle.code, "run": str(run.id), "skipped": skipped},
+        detail={
+            "bundle": bundle.code,
+            "run": str(run.id),
+            "skipped": skipped,
+            "held": {str(order): h.number for order, h in held.items()},
+            "repeat_reason": repeat_reason.strip(),
+        },
     )
     return run
+
+
+def _held_steps(person: Person, steps: list[Any]) -> dict[int, Holding]:
+    """The steps whose matter the person holds, or has under way in another application."""
+    held: dict[int, Holding] = {}
+    for step in steps:
+        under_way = current_application(person_id=person.pk, matter_code=step.matter.code)
+        if under_way is not None:
+            held[step.order] = Holding(
+                kind="under_way",
+                number=under_way.number,
+                since=timezone.localdate(under_way.created_at),
+                links={"application": str(under_way.pk)},
+            )
+            continue
+        holding = holding_for(person, step.matter)
+        if holding is not None:
+            held[step.order] = holding
+    return held

@@ -58,6 +58,15 @@ class Matter(models.Model):
     steps = models.JSONField(_("steps"), default=list, blank=True)
     time_limit_days = models.PositiveIntegerField(_("statutory time limit (working days)"))
     promised_days = models.PositiveIntegerField(_("promised time limit (working days)"))
+    repeat_after_days = models.PositiveIntegerField(
+        _("may be applied for again after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Once approved, the same person applies again only after this many days, or gives a "
+            "reason (a change since). Empty: no such rule."
+        ),
+    )
     fee = models.CharField(_("fee"), max_length=100, default="不收费")
     legal_basis = models.JSONField(_("legal basis"), default=list, blank=True)
     where = models.CharField(_("where to apply"), max_length=200, blank=True)

@@ -381,6 +381,10 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
     return report
 
 
+def _optional_days(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
 def _matter_upsert(
     row: dict[str, Any],
     department: Department,
@@ -408,6 +412,7 @@ def _matter_upsert(
             "steps": _as_list(row.get("steps")),
             "time_limit_days": int(row.get("time_limit_days") or 0),
             "promised_days": int(row.get("promised_days") or 0),
+            "repeat_after_days": _optional_days(row.get("repeat_after_days")),
             "fee": str(row.get("fee") or "不收费")[:100],
             "legal_basis": _as_list(row.get("legal_basis")),
             "where": str(row.get("where") or "")[:200],

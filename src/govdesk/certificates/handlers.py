@@ -7,13 +7,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govdesk.applications import outcomes
+from govdesk.applications import holdings, outcomes
+from govdesk.applications.holdings import Holding
 from govdesk.applications.models import Application
-from govdesk.catalog.models import CertificateType
+from govdesk.catalog.models import CertificateType, Matter
 from govdesk.certificates.errors import NotIssuable
 from govdesk.certificates.rendering import pdf_url, verify_url
+from govdesk.people.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -49,5 +52,37 @@ def certificate_outcome(application: Application) -> dict[str, Any]:
     }
 
 
+def valid_certificate_held(person: Person, matter: Matter) -> Holding | None:
+    """A valid certificate of the kind ``matter`` issues, held by the person or by anyone of
+    their household (a 常住人口信息证明 speaks for the whole household)."""
+    from govdesk.certificates.models import Certificate
+
+    kind = CertificateType.objects.filter(matter=matter).first()
+    if kind is None:
+        return None
+    membership = getattr(person, "membership", None)
+    holders = (
+        {"holder__membership__household_id": membership.household_id}
+        if membership is not None
+        else {"holder": person}
+    )
+    today = timezone.localdate()
+    found = (
+        Certificate.objects.filter(type=kind, status="valid", valid_until__gte=today, **holders)
+        .order_by("-issued_at")
+        .first()
+    )
+    if found is None:
+        return None
+    return Holding(
+        kind="certificate",
+        number=found.number,
+        since=timezone.localdate(found.issued_at),
+        until=found.valid_until,
+        links={"verify_url": verify_url(found.token), "pdf_url": pdf_url(found.number)},
+    )
+
+
 def register_all() -> None:
     outcomes.register("certificate", issues_certificate, certificate_outcome)
+    holdings.register("valid_certificate", valid_certificate_held)

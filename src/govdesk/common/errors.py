@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     STATE_CONFLICT = "state_conflict"
     VERSION_CONFLICT = "version_conflict"
+    ALREADY_HELD = "already_held"
     INVALID = "invalid"
     INVALID_FIELDS = "invalid_fields"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from govdesk.common.actor import Actor
 from govdesk.common.idnumbers import mask, person_ref
-from govdesk.common.roles import RESIDENT
+from govdesk.common.roles import RESIDENT, SYSTEM, SYSTEM_NAME
 
 if TYPE_CHECKING:
     from govdesk.accounts.models import User
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Principal:
-    kind: Literal["staff", "resident"]
+    """``system`` is the platform acting by itself (completing an application whose outcome
+    happened); it is never built from a request."""
+
+    kind: Literal["staff", "resident", "system"]
     user: User | None = None
     person: Person | None = None
     ip: str = ""
@@ -30,6 +33,8 @@ class Principal:
     def role(self) -> str:
         if self.kind == "resident":
             return RESIDENT
+        if self.kind == "system":
+            return SYSTEM
         return self.user.role if self.user is not None else ""
 
     @property
@@ -38,6 +43,8 @@ class Principal:
             return self.user.username
         if self.person is not None:
             return f"resident:{mask(self.person.id_number)}"
+        if self.kind == "system":
+            return SYSTEM_NAME
         return "anonymous"
 
     @property
@@ -49,6 +56,8 @@ class Principal:
             return f"staff:{self.user.pk}"
         if self.person is not None:
             return f"resident:{person_ref(self.person.id_number)}"
+        if self.kind == "system":
+            return SYSTEM_NAME
         return "anonymous"
 
     @property

@@ -13,6 +13,9 @@ class Role(models.TextChoices):
 
 
 RESIDENT = "resident"
+#: The platform itself, acting on its own (not a person): its role and the name it acts by.
+SYSTEM = "system"
+SYSTEM_NAME = "govdesk"
 
 #: Security-relevant configuration: the sensitivity of data elements (which decides masking),
 #: staff roles, jurisdictions, departments, groups and permissions (and department routes when

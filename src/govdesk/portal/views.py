@@ -33,6 +33,7 @@ from govdesk.applications.errors import (
     NotFound,
     StateConflict,
 )
+from govdesk.applications.holdings import holding_for
 from govdesk.applications.models import Application, Channel
 from govdesk.applications.readmodels import ApplicationDetail
 from govdesk.catalog import selectors as catalog
@@ -199,6 +200,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         if resident is not None
         else None
     )
+    held = holding_for(resident, matter) if resident is not None and current is None else None
     return render(
         request,
         "portal/guide.html",
@@ -213,6 +215,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
                 else None
             ),
             "current": current,
+            "held": held,
         },
     )
 
@@ -439,6 +442,7 @@ def apply(request: HttpRequest, person: Person, code: str) -> HttpResponse:
         matter_code=matter.code,
         applicant=person.id_number,
         channel=Channel.ONLINE,
+        repeat_reason=request.POST.get("repeat_reason", "")[:500],
     )
     return redirect("portal:application", application_id=application.pk)
 

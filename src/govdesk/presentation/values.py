@@ -22,7 +22,7 @@ from govdesk.applications.lifecycle import event_label
 from govdesk.applications.readmodels import TimelineEvent
 from govdesk.catalog.i18n import language, text
 from govdesk.common.idnumbers import mask_value
-from govdesk.common.roles import RESIDENT, Role
+from govdesk.common.roles import RESIDENT, SYSTEM, Role
 from govdesk.people.models import Relation, Source
 
 #: What each kind of source is called on a clerk's badge (registry values name the registry).
@@ -182,6 +182,8 @@ def local_date(moment: date | datetime | str | None) -> str:
 
 
 def role_label(role: str) -> str:
+    if role == SYSTEM:
+        return _("The platform")
     return str(Role(role).label) if role in Role.values else role
 
 

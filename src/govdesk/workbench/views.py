@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from govdesk.accounts import lockout
 from govdesk.accounts.models import User
 from govdesk.applications import lifecycle, selectors, services
-from govdesk.applications.errors import InvalidFields, NotFound, StateConflict
+from govdesk.applications.errors import AlreadyHeld, InvalidFields, NotFound, StateConflict
 from govdesk.applications.models import Application, BundleRun, Channel
 from govdesk.catalog.models import Matter
 from govdesk.common.errors import DomainError, Unavailable
@@ -256,16 +256,48 @@ def bundle_start(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("bundle", "")
     applicant = _applicant(request)
 
+    reason = request.POST.get("repeat_reason", "")
+
     def act() -> tuple[int, dict[str, Any]]:
         run = services.bundle_start(
-            principal=principal, bundle_code=code, applicant=applicant, channel=Channel.WINDOW
+            principal=principal,
+            bundle_code=code,
+            applicant=applicant,
+            channel=Channel.WINDOW,
+            repeat_reason=reason,
         )
         return 201, {"run": str(run.pk)}
 
-    _status, body = services.run_idempotent(
-        scope=f"{principal.key}:bundle:{code}", key=request.POST.get("idem"), action=act
-    )
+    try:
+        _status, body = services.run_idempotent(
+            scope=f"{principal.key}:bundle:{code}", key=request.POST.get("idem"), action=act
+        )
+    except AlreadyHeld as exc:
+        return _already_held(request, exc)
     return redirect("workbench:bundle", run_id=body["run"])
+
+
+def _already_held(request: HttpRequest, exc: AlreadyHeld) -> HttpResponse:
+    """What the person already holds, and the same start again with a reason (409)."""
+    held = exc.extra.get("held") or {}
+    application = held.get("application")
+    return render(
+        request,
+        "workbench/already_held.html",
+        {
+            "message": exc.message,
+            "held": held,
+            "held_url": reverse("workbench:application", args=[application]) if application else "",
+            "action": request.path,
+            "again": [
+                (k, v)
+                for k, v in request.POST.items()
+                if k not in {"csrfmiddlewaretoken", "repeat_reason", "idem"}
+            ],
+            "idem": _idempotency_key(),
+        },
+        status=409,
+    )
 
 
 @require_POST
@@ -277,15 +309,24 @@ def application_start(request: HttpRequest) -> HttpResponse:
     if not matter:
         raise InvalidFields(_("Choose a matter."), {"matter": _("Choose a matter.")})
 
+    reason = request.POST.get("repeat_reason", "")
+
     def act() -> tuple[int, dict[str, Any]]:
         application = services.application_create(
-            principal=principal, matter_code=matter, applicant=applicant, channel=Channel.WINDOW
+            principal=principal,
+            matter_code=matter,
+            applicant=applicant,
+            channel=Channel.WINDOW,
+            repeat_reason=reason,
         )
         return 201, {"application": str(application.pk)}
 
-    _status, body = services.run_idempotent(
-        scope=f"{principal.key}:create", key=request.POST.get("idem"), action=act
-    )
+    try:
+        _status, body = services.run_idempotent(
+            scope=f"{principal.key}:create", key=request.POST.get("idem"), action=act
+        )
+    except AlreadyHeld as exc:
+        return _already_held(request, exc)
     return redirect("workbench:application", application_id=body["application"])
 
 
