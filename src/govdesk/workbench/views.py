@@ -249,16 +249,39 @@ def _applicant(request: HttpRequest) -> str:
     return id_number
 
 
+def _start(
+    request: HttpRequest,
+    scope: str,
+    start: Callable[[str, str], str],
+    page: str,
+) -> HttpResponse:
+    """Start something for the applicant of the form, once per idempotency key, and go to
+    its page; what the person already holds is shown, with the same start again and a reason.
+    ``start(applicant, reason)`` returns the id of what it started."""
+    principal = principal_of(request)
+    applicant = _applicant(request)
+    reason = request.POST.get("repeat_reason", "")
+
+    def act() -> tuple[int, dict[str, Any]]:
+        return 201, {"id": start(applicant, reason)}
+
+    try:
+        _status, body = services.run_idempotent(
+            scope=f"{principal.key}:{scope}", key=request.POST.get("idem"), action=act
+        )
+    except AlreadyHeld as exc:
+        return _already_held(request, exc)
+    # (responses kept from before this shape named the id by kind)
+    return redirect(page, body.get("id") or body.get("run") or body.get("application"))
+
+
 @require_POST
 @staff_view
 def bundle_start(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     code = request.POST.get("bundle", "")
-    applicant = _applicant(request)
 
-    reason = request.POST.get("repeat_reason", "")
-
-    def act() -> tuple[int, dict[str, Any]]:
+    def start(applicant: str, reason: str) -> str:
         run = services.bundle_start(
             principal=principal,
             bundle_code=code,
@@ -266,15 +289,30 @@ def bundle_start(request: HttpRequest) -> HttpResponse:
             channel=Channel.WINDOW,
             repeat_reason=reason,
         )
-        return 201, {"run": str(run.pk)}
+        return str(run.pk)
 
-    try:
-        _status, body = services.run_idempotent(
-            scope=f"{principal.key}:bundle:{code}", key=request.POST.get("idem"), action=act
+    return _start(request, f"bundle:{code}", start, "workbench:bundle")
+
+
+@require_POST
+@staff_view
+def application_start(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    matter = request.POST.get("matter", "")
+    if not matter:
+        raise InvalidFields(_("Choose a matter."), {"matter": _("Choose a matter.")})
+
+    def start(applicant: str, reason: str) -> str:
+        application = services.application_create(
+            principal=principal,
+            matter_code=matter,
+            applicant=applicant,
+            channel=Channel.WINDOW,
+            repeat_reason=reason,
         )
-    except AlreadyHeld as exc:
-        return _already_held(request, exc)
-    return redirect("workbench:bundle", run_id=body["run"])
+        return str(application.pk)
+
+    return _start(request, "create", start, "workbench:application")
 
 
 def _already_held(request: HttpRequest, exc: AlreadyHeld) -> HttpResponse:
@@ -298,36 +336,6 @@ def _already_held(request: HttpRequest, exc: AlreadyHeld) -> HttpResponse:
         },
         status=409,
     )
-
-
-@require_POST
-@staff_view
-def application_start(request: HttpRequest) -> HttpResponse:
-    principal = principal_of(request)
-    matter = request.POST.get("matter", "")
-    applicant = _applicant(request)
-    if not matter:
-        raise InvalidFields(_("Choose a matter."), {"matter": _("Choose a matter.")})
-
-    reason = request.POST.get("repeat_reason", "")
-
-    def act() -> tuple[int, dict[str, Any]]:
-        application = services.application_create(
-            principal=principal,
-            matter_code=matter,
-            applicant=applicant,
-            channel=Channel.WINDOW,
-            repeat_reason=reason,
-        )
-        return 201, {"application": str(application.pk)}
-
-    try:
-        _status, body = services.run_idempotent(
-            scope=f"{principal.key}:create", key=request.POST.get("idem"), action=act
-        )
-    except AlreadyHeld as exc:
-        return _already_held(request, exc)
-    return redirect("workbench:application", application_id=body["application"])
 
 
 # The once-only workspace: a bundle's steps, or one application ------------------------
