@@ -113,6 +113,29 @@ def _unprintable_resident(sequence: int, flat: int, surname: str = "王") -> Per
     return person
 
 
+def population_application(number: str, status: str) -> Application:
+    """王建国's application for 常住人口信息证明 at the window, made directly in ``status``
+    with the purpose it states (for issuance without walking the lifecycle)."""
+    return Application.objects.create(
+        number=number,
+        matter=Matter.objects.get(code=MATTER),
+        applicant=Person.objects.get(id_number=WANG),
+        region=Region.objects.get(code=CHUNLEI),
+        channel=Channel.WINDOW,
+        status=status,
+        created_by="test",
+        snapshot={
+            "certificate.purpose": {
+                "value": "用于申请调整阶梯水、电、气价人口基数",
+                "source": "default",
+                "origin": "",
+                "as_of": None,
+                "conflict": None,
+            }
+        },
+    )
+
+
 def _apply(
     api: Any,
     clerk: str,
@@ -284,6 +307,21 @@ def test_the_public_page_shows_the_status_and_checks_an_uploaded_pdf(
     assert issued["number"] in html and "王**" in html and "Valid" in html
     assert "320205196803090017" not in html and "王建国" not in html
     assert 'name="csrfmiddlewaretoken"' in html
+    # The code in the path reaches no Referer; the page's own POSTs keep their Origin.
+    assert page["Referrer-Policy"] == "strict-origin"
+    # What the certificate states, to compare with a copy: members masked as printed.
+    assert page.context["result"]["count"] == 6 and "6 people" in html
+    assert [m["name"] for m in page.context["result"]["members"]] == [
+        "王**",
+        "陈**",
+        "王*",
+        "周*",
+        "王**",
+        "孙**",
+    ]
+    assert "Head of household" in html and "320205********0017" in html
+    for name in HOUSEHOLD:
+        assert name not in html, name
 
     document = _pdf(api, clerk, issued)
     csrf = browser.cookies["csrftoken"].value
@@ -563,27 +601,8 @@ def test_concurrent_issuance_gives_distinct_gap_free_numbers_and_never_twice(
     loaded: None,
 ) -> None:
     chunlei = Region.objects.get(code=CHUNLEI)
-    wang = Person.objects.get(id_number=WANG)
-    matter = Matter.objects.get(code=MATTER)
     applications = [
-        Application.objects.create(
-            number=f"GD-TEST-CONCURRENT-{i:02d}",
-            matter=matter,
-            applicant=wang,
-            region=chunlei,
-            channel=Channel.WINDOW,
-            status=Status.ACCEPTED,
-            created_by="test",
-            snapshot={
-                "certificate.purpose": {
-                    "value": "用于申请调整阶梯水、电、气价人口基数",
-                    "source": "default",
-                    "origin": "",
-                    "as_of": None,
-                    "conflict": None,
-                }
-            },
-        )
+        population_application(f"GD-TEST-CONCURRENT-{i:02d}", Status.ACCEPTED)
         for i in range(CONCURRENT)
     ]
     year = timezone.localdate().year
