@@ -7,7 +7,6 @@ CSRF check accepts."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,13 @@ from govdesk.certificates.models import Certificate
 from govdesk.certificates.services import certificate_issue, organisation_name
 from govdesk.demo.loader import CHUNLEI
 from govdesk.organisations.models import Region
-from tests.browser.conftest import axe_violations, opened_page
+from tests.browser.conftest import axe_violations
 from tests.test_certificates import population_application
 
 pytestmark = pytest.mark.browser
 
 WANG = "320205196803090017"
 MEMBERS = ["王建国", "陈桂兰", "王磊", "周婷", "王子涵", "孙𠮷珍"]
-PHONE = {"width": 390, "height": 844}
 SHOT = "/tmp/verify-certificate.png"  # noqa: S108 - a screenshot for people to look at
 
 
@@ -39,14 +37,6 @@ def certificate(demo_world: dict[str, Region], settings: Any, tmp_path: Path) ->
     pki.demo_pki_setup(issuers=[(chunlei.code, organisation_name(chunlei))])
     application = population_application("GD-TEST-VERIFY-01", Status.APPROVED)
     return certificate_issue(application=application)
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    with opened_page(
-        browser, locale="zh-CN", viewport=PHONE, device_scale_factor=1, is_mobile=True
-    ) as opened:
-        yield opened
 
 
 def test_upload_and_language_switch_work_in_chromium(
