@@ -351,7 +351,8 @@ def test_the_public_page_shows_the_status_and_checks_an_uploaded_pdf(
         HTTP_X_CSRFTOKEN=csrf,
     )
     assert not unsigned.context["upload"].genuine
-    assert browser.get("/verify/not-a-real-token").status_code == 404
+    unknown = browser.get("/verify/not-a-real-token")
+    assert unknown.status_code == 404 and unknown["Referrer-Policy"] == "strict-origin"
 
 
 # --- access -------------------------------------------------------------------------------------
