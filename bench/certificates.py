@@ -342,6 +342,9 @@ def main() -> None:
         print(f"  load average now: {load()}")
         print()
 
+        if options.weasyprint_runs < 1:
+            print("WeasyPrint: not measured (--weasyprint-runs 0)")
+            return
         python, how = weasyprint_python()
         if python is None:
             print(f"WeasyPrint: not measured — {how}")

@@ -260,6 +260,21 @@ def test_the_public_page_shows_the_status_and_checks_an_uploaded_pdf(
     assert issued["number"] in html and "王**" in html and "Valid" in html
     assert "320205196803090017" not in html and "王建国" not in html
     assert 'name="csrfmiddlewaretoken"' in html
+    # The code in the path reaches no Referer; the page's own POSTs keep their Origin.
+    assert page["Referrer-Policy"] == "strict-origin"
+    # What the certificate states, to compare with a copy: members masked as printed.
+    assert page.context["result"]["count"] == 6 and "6 people" in html
+    assert [m["name"] for m in page.context["result"]["members"]] == [
+        "王**",
+        "陈**",
+        "王*",
+        "周*",
+        "王**",
+        "孙**",
+    ]
+    assert "Head of household" in html and "320205********0017" in html
+    for name in HOUSEHOLD:
+        assert name not in html, name
 
     document = _pdf(api, clerk, issued)
     csrf = browser.cookies["csrftoken"].value
@@ -289,7 +304,8 @@ def test_the_public_page_shows_the_status_and_checks_an_uploaded_pdf(
         HTTP_X_CSRFTOKEN=csrf,
     )
     assert not unsigned.context["upload"].genuine
-    assert browser.get("/verify/not-a-real-token").status_code == 404
+    unknown = browser.get("/verify/not-a-real-token")
+    assert unknown.status_code == 404 and unknown["Referrer-Policy"] == "strict-origin"
 
 
 # --- access -------------------------------------------------------------------------------------

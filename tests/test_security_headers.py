@@ -4,11 +4,12 @@ HSTS only when TLS is declared; Secure cookies unless in debug mode."""
 
 from __future__ import annotations
 
+import json
 import runpy
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from uuid import UUID
 
 import pytest
@@ -210,6 +211,40 @@ def test_api_docs_and_admin(client: Client, world: Any) -> None:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_strict(response, url)
+
+
+class References(HTMLParser):
+    """Every address a page makes the browser fetch or follow (src, href, action)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [v for k, v in attrs if k in {"src", "href", "action"} and v]
+
+
+def test_api_docs_work_offline(client: Client, world: Any) -> None:
+    """The API docs (Swagger UI) come from this site's static files: no CDN, no other host,
+    not even the online validator Swagger UI would ask by default."""
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    parser = References()
+    parser.feed(html)
+    assert parser.found, html
+    for address in parser.found:
+        parts = urlsplit(address)
+        assert not parts.scheme and not parts.netloc, address  # a path on this site
+        assert address.startswith("/static/"), address
+        served = client.get(address)
+        assert served.status_code == 200, address
+        served.close()
+    assert "//" not in html.replace("<!DOCTYPE html>", "")
+    settings_json = html.split('id="swagger-settings">', 1)[1].split("</script>", 1)[0]
+    swagger = json.loads(settings_json)
+    assert swagger["url"] == "/api/v1/openapi.json"
+    assert swagger["validatorUrl"] is None
 
 
 # --- HTTPS: HSTS only when TLS is declared; Secure cookies unless in debug mode ------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -97,8 +98,43 @@ def test_expired_htmx_request_gets_hx_redirect(
     advance(31 * MINUTE)
     response = clerk.post(f"{bundle}fields/", {"field": "person.phone"}, headers=HTMX)
     assert response.status_code == 401
-    assert response["HX-Redirect"] == "/staff/login/"
+    # Signing in leads back to the bundle page, not to the address of the save (POST only).
+    assert response["HX-Redirect"] == f"/staff/login/?next={quote(bundle)}"
     assert not response.content
+
+
+def test_after_an_expired_session_a_post_leads_back_to_the_page_that_holds_it(
+    clerk: Client, advance: Callable[[float], None]
+) -> None:
+    """Signing in again ends on a page (a GET), never on the address of an action that only
+    takes a POST ("405"): the page the browser came from, if it is one of the workbench's,
+    else the one the action's address belongs to."""
+    bundle = start_bundle(clerk, "after-sign-in")
+    advance(31 * MINUTE)
+
+    def next_of(path: str, **headers: str) -> str:
+        response = clerk.post(path, {}, headers=headers)
+        assert sent_to_sign_in(response), response.status_code
+        location = urlsplit(response["Location"])
+        (back,) = parse_qs(location.query)["next"]
+        return back
+
+    here = "http://testserver"
+    assert next_of(f"{bundle}submit/") == bundle
+    assert next_of(f"{bundle}materials/", Referer=f"{here}{bundle}") == bundle
+    # The page showed a refused submission at the action's address: back to its page.
+    assert next_of(f"{bundle}submit/", Referer=f"{here}{bundle}submit/") == bundle
+    # Started from the person page: back there (its reference may have lapsed; it says so).
+    person = "/staff/people/some-reference/"
+    assert next_of("/staff/bundles/start/", Referer=f"{here}{person}") == person
+    assert next_of("/staff/bundles/start/") == "/staff/"
+    # Another site's page, or a page outside the workbench, is never where it leads.
+    assert next_of(f"{bundle}submit/", Referer=f"https://elsewhere.example{bundle}") == bundle
+    assert next_of("/staff/people/find/", Referer=f"{here}/matters/x/") == "/staff/"
+    assert next_of(f"{bundle}fields/", Referer=f"{here}/staff/login/") == bundle
+    # A page asked for with GET is itself where signing in leads.
+    response = clerk.get(bundle)
+    assert sent_to_sign_in(response) and response["Location"].endswith(f"?next={bundle}")
 
 
 def test_a_session_without_the_sign_in_time_is_ended(world: Any) -> None:

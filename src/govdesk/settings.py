@@ -409,6 +409,9 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
     }
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A form the CSRF check refuses gets the site's page, in plain words (Django's own has an
+# inline style the policy above refuses).
+CSRF_FAILURE_VIEW = "govdesk.presentation.errorpages.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOG_LEVEL = env_str("GOVDESK_LOG_LEVEL", "WARNING", "Log level (DEBUG, INFO, WARNING).")

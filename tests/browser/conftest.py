@@ -96,6 +96,23 @@ def page(browser: Any) -> Iterator[Any]:
         yield opened
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone-sized page (390×844, touch), reading Simplified Chinese, no cookies yet."""
+    with opened_page(
+        browser,
+        locale="zh-CN",
+        viewport=PHONE,
+        device_scale_factor=1,
+        has_touch=True,
+        is_mobile=True,
+    ) as opened:
+        yield opened
+
+
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
     """axe-core's violations of the given impacts on the current page, one line each. axe is
     evaluated through the DevTools protocol rather than added as a script element, which the

@@ -6,7 +6,6 @@ to type). Screenshots go to /tmp/portal-*.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -14,13 +13,12 @@ import pytest
 
 from govdesk.applications.models import Application, ApplicationEvent, Status
 from govdesk.organisations.models import Region
-from tests.browser.conftest import axe_violations, opened_page
+from tests.browser.conftest import PHONE, axe_violations
 
 pytestmark = pytest.mark.browser
 
 WANG = "320205196803090017"
 CERT = "CERT-RESIDENT-POPULATION"
-PHONE = {"width": 390, "height": 844}
 SHOTS = "/tmp/portal"  # noqa: S108 - screenshots for people to look at
 PAGES = {
     "home": "/",
@@ -73,20 +71,6 @@ TYPE_JS = """() => {
 def portal_world(demo_world: dict[str, Region], settings: Any) -> dict[str, Region]:
     settings.DEMO_SMS_ON_SCREEN = True
     return demo_world
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    """A phone-sized page (no mode cookies yet)."""
-    with opened_page(
-        browser,
-        locale="zh-CN",
-        viewport=PHONE,
-        device_scale_factor=1,
-        has_touch=True,
-        is_mobile=True,
-    ) as opened:
-        yield opened
 
 
 def _set_mode(page: Any, base: str, mode: str) -> None:

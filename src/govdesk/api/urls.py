@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 
 from govdesk.api import errors
 from govdesk.api.applications import bundles_router
@@ -26,6 +26,9 @@ api = NinjaAPI(
     ),
     auth=BearerToken(),
     urls_namespace="api-v1",
+    # Swagger UI from Ninja's static files ("ninja" in INSTALLED_APPS), and without its online
+    # validator (validator.swagger.io): the docs page asks no other host for anything.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 errors.install(api)
 api.add_router("/people", people_router)

@@ -22,6 +22,7 @@ from govdesk.certificates.models import Certificate
 from govdesk.certificates.rendering import pdf_url, verify_url
 from govdesk.common.idnumbers import mask
 from govdesk.common.principal import Principal
+from govdesk.people.models import RELATION_ZH, Relation
 
 REVOKERS = STAFF_READERS
 
@@ -171,7 +172,36 @@ def verification(*, token: str) -> dict[str, Any] | None:
             if certificate.revoked_at
             else None
         ),
+        **_public_statement(certificate.data or {}),
     }
+
+
+#: A relation as the certificate prints it (户主) → its code (head).
+_RELATION_CODES = {str(zh): str(code) for code, zh in RELATION_ZH.items()}
+
+
+def _public_statement(data: dict[str, Any]) -> dict[str, Any]:
+    """What a certificate states that anyone holding a copy may compare with the record: for a
+    household, its size and members, each name masked to the family name, the relation in the
+    reader's language and the ID number masked (as printed). Addresses and full names stay out."""
+    rows = data.get("members")
+    if not isinstance(rows, list):
+        return {}
+    members = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        relation = str(row.get("relation", ""))
+        code = _RELATION_CODES.get(relation)
+        members.append(
+            {
+                "name": mask_name(str(row.get("name", ""))),
+                "relation": str(Relation(code).label) if code else relation,
+                "id_number": mask(str(row.get("id_number_masked", ""))),
+            }
+        )
+    count = data.get("count")
+    return {"count": count if isinstance(count, int) else len(members), "members": members}
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,22 @@ def _minutes(value: str) -> str:
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
 
 
+#: The verification code is in the path. ``strict-origin`` sends no path in any Referer (to
+#: this site or another; nothing at all from HTTPS to HTTP), yet the browser still sends this
+#: page's Origin with its own POSTs (the upload, the language switch), which Django's CSRF check
+#: compares with the host. ``no-referrer`` made that Origin "null": every POST was refused.
+REFERRER_POLICY = "strict-origin"
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
+    response = _verify(request, token)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = REFERRER_POLICY
+    return response
+
+
+def _verify(request: HttpRequest, token: str) -> HttpResponse:
     decision = ratelimit.verification_hit(request)
     if not decision.allowed:
         response = render(
@@ -60,12 +74,9 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     shown = {
         key: _minutes(result[key]) for key in ("issued_at", "revoked_at") if result and result[key]
     }
-    response = render(
+    return render(
         request,
         "certificates/verify.html",
         {"result": result, "shown": shown, "form": form, "upload": upload},
         status=200 if result is not None else 404,
     )
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from urllib.parse import urlsplit
+
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def pdf_response(pdf: bytes, filename: str, *, download: bool = False) -> HttpResponse:
@@ -13,3 +17,19 @@ def pdf_response(pdf: bytes, filename: str, *, download: bool = False) -> HttpRe
     response["Content-Disposition"] = f'{disposition}; filename="{filename}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def same_origin_path(request: HttpRequest, url: str | None) -> str | None:
+    """The path of ``url`` (a Referer, htmx's ``HX-Current-URL``) if it is an address on this
+    site, reached as this request was (HTTPS if it is); None for any other or none."""
+    if not url:
+        return None
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    if not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={host}, require_https=request.is_secure()
+    ):
+        return None
+    return urlsplit(url).path or None

@@ -17,7 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,7 +35,7 @@ from govdesk.people.models import Person
 from govdesk.people.policies import may_unmask
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
-from govdesk.presentation.http import pdf_response
+from govdesk.presentation.http import pdf_response, same_origin_path
 from govdesk.presentation.values import local_date, relation_label, timeline_rows
 from govdesk.workbench import forms as wb
 from govdesk.workbench import personrefs
@@ -66,6 +66,41 @@ def _problem(
     )
 
 
+def _page_holding(path: str) -> str | None:
+    """The workbench page (a GET) that holds the action at ``path``: its bundle, its
+    application, the person page, else the workbench home; None outside the workbench."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.namespace != "workbench" or match.url_name in {"login", "logout"}:
+        return None
+    found = match.kwargs
+    if "run_id" in found:
+        return reverse("workbench:bundle", kwargs={"run_id": found["run_id"]})
+    if "application_id" in found:
+        return reverse("workbench:application", kwargs={"application_id": found["application_id"]})
+    if match.url_name == "person":
+        return reverse("workbench:person", kwargs={"ref": found["ref"]})
+    return reverse("workbench:home")
+
+
+def _after_sign_in(request: HttpRequest) -> str:
+    """Where signing in leads back to: the address asked for, if it was a page; for an action
+    (a POST, an htmx request), the page that holds it, as the browser names it (htmx's
+    current URL, the Referer) or as the action's address says, so that the member of staff
+    sees the page again (the values saved before with it) and never lands on an address that
+    only takes a POST ("405 Method Not Allowed")."""
+    if request.method in {"GET", "HEAD"} and not _is_htmx(request):
+        return request.get_full_path()
+    for url in (request.headers.get("HX-Current-URL"), request.headers.get("Referer")):
+        path = same_origin_path(request, url)
+        page = _page_holding(path) if path else None
+        if page:
+            return page
+    return _page_holding(request.path) or reverse("workbench:home")
+
+
 def staff_view(view: View) -> View:
     """Signed-in staff with a role only. Any domain error the view lets through becomes one
     page with its status (404, 403, 409, 422, or 503 for a registry or printer that cannot
@@ -74,11 +109,12 @@ def staff_view(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
+            sign_in = redirect_to_login(_after_sign_in(request))
             if _is_htmx(request):  # a whole sign-in page must not land inside a panel
                 response = HttpResponse(status=401)
-                response["HX-Redirect"] = reverse("workbench:login")
+                response["HX-Redirect"] = sign_in["Location"]
                 return response
-            return redirect_to_login(request.get_full_path())
+            return sign_in
         if not isinstance(request.user, User) or not request.user.role:
             return _problem(request, 403, _("The workbench is for staff with a role."))
         try:
