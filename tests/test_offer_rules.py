@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from govdesk.applications.selectors import offers_for
 from govdesk.catalog.models import OfferRule
 from govdesk.catalog.services import DATA_DIR, CatalogError, catalog_load
+from govdesk.demo.loader import SUN_JIZHEN
 from tests.test_home import _edit
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,14 @@ def test_a_bad_rule_is_a_load_error(data_copy: Path, old: str, new: str, message
     with pytest.raises(CatalogError, match=re.escape(message)):
         catalog_load(folder=data_copy)
     assert list(OfferRule.objects.values_list("code", "conditions", "published")) == before
+
+
+def test_a_rule_taken_out_of_the_file_is_no_longer_offered(data_copy: Path) -> None:
+    path = data_copy / "offers.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("- id: elderly-allowance\n")
+    path.write_text(text[:start] + text[text.index("- id: senior-card\n") :], encoding="utf-8")
+    report = catalog_load(folder=data_copy)
+    assert report.offers == OfferRule.objects.filter(published=True).count()
+    assert not OfferRule.objects.get(code="elderly-allowance").published
+    assert "MCA-007" not in [o.code for o in offers_for(id_number=SUN_JIZHEN)]
