@@ -26,7 +26,12 @@ from govdesk.demo.loader import (
 )
 from govdesk.organisations.models import Region
 from govdesk.people.models import Person
-from govdesk.people.services import household_upsert, person_upsert
+from govdesk.people.services import (
+    dibao_record_set,
+    disability_record_set,
+    household_upsert,
+    person_upsert,
+)
 
 PASSWORD = "test-password-123"
 #: Encrypts the session's signing keys (``pki_dir``).
@@ -250,3 +255,32 @@ def api(client: Client) -> Any:
             return self.send("PATCH", path, token, body, **headers)
 
     return Api()
+
+
+# A synthetic household the personas of PRODUCT.md do not cover: 低保 and a disability. -------
+
+ZHAO_XIUYING = make("320205", date(1961, 4, 18), 246)  # woman, 65, physical disability grade 2
+QIAN_GUOQIANG = make("320205", date(1958, 11, 2), 135)  # her husband, 68
+DIBAO_SINCE = date(2024, 3, 1)
+
+
+@pytest.fixture
+def dibao_household(world: dict[str, Region]) -> dict[str, str]:
+    """赵秀英 and 钱国强 of 春雷社区: a 低保 household since March 2024 (civil affairs), she
+    with a grade 2 physical disability and its certificate (the federation, the e-licence
+    library). Neither holds a senior citizen card. Returns their ID numbers by name."""
+    zhao = person_upsert(id_number=ZHAO_XIUYING, name="赵秀英", education="小学")
+    qian = person_upsert(id_number=QIAN_GUOQIANG, name="钱国强", education="初中")
+    household_upsert(
+        number="320205005001091",
+        address="无锡市锡山区云林街道春雷新村12幢1单元102室",
+        region=Region.objects.get(code=CHUNLEI),
+        estate="春雷新村",
+        members=[(qian, "head", date(1986, 5, 1)), (zhao, "spouse", date(1986, 5, 1))],
+    )
+    for person in (zhao, qian):
+        dibao_record_set(person=person, since=DIBAO_SINCE)
+    disability_record_set(
+        person=zhao, category="physical", grade="2", assessed_on=date(2019, 5, 10)
+    )
+    return {"赵秀英": ZHAO_XIUYING, "钱国强": QIAN_GUOQIANG}

@@ -273,11 +273,10 @@ def test_wrong_role_cannot_act(api: Any, clerk: str, staff_token: Any) -> None:
     assert Application.objects.get(pk=steps[0]["application"]).status == "submitted"
 
 
-def test_suggested_bundle_for_li(db: None, world: Any) -> None:
-    from govdesk.applications.selectors import suggested_bundles
+def test_li_is_offered_the_bundle(db: None, world: Any) -> None:
+    from govdesk.applications.selectors import offers_for
 
-    codes = [s["code"] for s in suggested_bundles(id_number=LI)]
-    assert BUNDLE in codes
+    assert [o.code for o in offers_for(id_number=LI)] == [BUNDLE]
 
 
 def test_starting_an_open_bundle_again_resumes_it(api: Any, clerk: str) -> None:

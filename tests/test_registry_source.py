@@ -24,6 +24,7 @@ from govdesk.people.sources import (
     check_config,
     registry,
 )
+from tests.conftest import ZHAO_XIUYING
 
 LI = "320205197405120027"
 WANG = "320205196803090017"
@@ -38,6 +39,13 @@ ELEMENTS = [
     "employment.end_date",
     "employment.status",
     "insurance.pension_status",
+    "dibao.status",
+    "dibao.since",
+    "dibao.until",
+    "disability.category",
+    "disability.grade",
+    "disability.certificate_number",
+    "licence.disability_certificate",
     "no.such.element",
 ]
 
@@ -108,12 +116,12 @@ def serve(answer: Callable[[dict[str, Any]], Answer]) -> Iterator[tuple[str, lis
 
 
 @pytest.fixture
-def registry_server(world: Any) -> Iterator[str]:
+def registry_server(dibao_household: Any) -> Iterator[str]:
     """A registry service speaking the bulk protocol, answering from the local registry."""
     answers = {
         subject: {element: item.as_json() for element, item in values.items()}
         for subject, values in LocalRegistry()
-        .lookup(subjects=[LI, WANG], elements=ELEMENTS)
+        .lookup(subjects=[LI, WANG, ZHAO_XIUYING], elements=ELEMENTS)
         .items()
     }
 
@@ -133,10 +141,13 @@ def registry_server(world: Any) -> Iterator[str]:
 
 
 def test_http_adapter_speaks_the_same_protocol(registry_server: str) -> None:
+    """Element by element, 低保 and disability (a record and "none") included."""
     remote = HttpRegistry(registry_server, token="secret")
-    found = remote.lookup(subjects=[LI, WANG], elements=ELEMENTS)
-    local = LocalRegistry().lookup(subjects=[LI, WANG], elements=ELEMENTS)
+    found = remote.lookup(subjects=[LI, WANG, ZHAO_XIUYING], elements=ELEMENTS)
+    local = LocalRegistry().lookup(subjects=[LI, WANG, ZHAO_XIUYING], elements=ELEMENTS)
     assert set(found) == set(local)
+    assert found[ZHAO_XIUYING]["disability.grade"].value == "2"
+    assert found[LI]["dibao.status"].value == "none"
     for subject, values in local.items():
         for element, item in values.items():
             assert isinstance(found[subject][element], SourcedValue)

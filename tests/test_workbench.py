@@ -207,8 +207,8 @@ def test_person_page_shows_person_household_licences_and_suggestion(clerk: Clien
     for licence in ("Resident identity card", "Household register", "Social security card"):
         assert licence in page
     assert "D3****519A" in page and "Valid long-term" in page
-    assert "就业困难认定和补贴一件事" in page
-    assert "Employment ended on 2026-09-30" in page
+    assert "Employment-difficulty recognition and social insurance subsidy" in page
+    assert "Aged 52, left work on 2026-09-30" in page  # why it is suggested
     assert f'value="{BUNDLE}"' in page
     assert "HRSS-001" in page  # the single-matter select
     assert "13861701234" not in page  # the phone is masked
@@ -345,7 +345,7 @@ def test_a_number_in_the_url_opens_nothing(clerk: Client) -> None:
 
 def test_f1_at_the_window(clerk: Client) -> None:
     page = text(person_page(clerk, LI))
-    assert "就业困难认定和补贴一件事" in page
+    assert f'data-offer="{BUNDLE}"' in page
     url = start_bundle(clerk)
     response = clerk.get(url)
     assert response.status_code == 200

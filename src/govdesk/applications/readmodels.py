@@ -55,6 +55,19 @@ class FieldValue:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """A matter or bundle the person qualifies for now, by the facts (a proactive offer, ★),
+    named and explained in the reader's language."""
+
+    rule: str  # the catalogue's offer rule that made it
+    kind: str  # "matter" or "bundle"
+    code: str
+    name: str
+    reason: str
+    online: bool  # a matter that may be applied for online (bundles start at the window)
+
+
+@dataclass(frozen=True)
 class TimelineEvent:
     action: str  # an ``Action`` value
     from_status: str

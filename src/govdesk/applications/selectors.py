@@ -1,14 +1,15 @@
 """Reads of applications: the full application as screens and the API show it, queues,
-open applications and suggested bundles for a person. Staff reads are audited."""
+open applications and the offers a person qualifies for (★). Staff reads are audited."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,12 +24,14 @@ from govdesk.applications.readmodels import (
     BundleStepRef,
     FieldValue,
     MatterRef,
+    Offer,
     TimelineEvent,
 )
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_list_read, audit_record, person_subject
 from govdesk.catalog.i18n import language, text
-from govdesk.catalog.models import Bundle
+from govdesk.catalog.models import Bundle, Matter, OfferRule
+from govdesk.catalog.offers import OfferRuleError, Rule
 from govdesk.common.idnumbers import mask, mask_value
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
@@ -36,6 +39,8 @@ from govdesk.forms.models import DataElement, FormDefinition
 from govdesk.forms.prefill import Resolved, prefill
 from govdesk.forms.schema import FormSpec, form_for
 from govdesk.people.sources import registry
+
+logger = logging.getLogger(__name__)
 
 
 def get_application(*, principal: Principal, application_id: UUID | str) -> Application:
@@ -389,44 +394,83 @@ def open_applications(*, person_id: int) -> QuerySet[Application]:
     )
 
 
-SUGGESTIONS = {
-    "BUNDLE-EMPLOYMENT-DIFFICULTY": "employment_ended_recently",
-    "BUNDLE-UTILITIES-LARGE-HOUSEHOLD": "large_household",
-}
+def offers_for(*, id_number: str, today: date | None = None) -> list[Offer]:
+    """The matters and bundles this person qualifies for now, by the registries' facts, with
+    the reason (the catalogue's offer rules, ``catalog/data/offers.yaml``), leaving out what
+    they already hold (the e-licence it grants, or an application for it approved or done) or
+    have under way (any application for it that was not refused; for a rule of the household,
+    one by any member). In rule order, each matter or bundle once.
 
-
-def suggested_bundles(*, id_number: str, today: date | None = None) -> list[dict[str, str]]:
-    """Bundles the facts point to: a person whose employment ended in the last year is offered
-    the employment-difficulty bundle; a household of five or more the utilities bundle."""
+    Callers have already been allowed to read the person (the workbench reads the person card
+    first; a resident reads their own). Four queries whatever the rules (the rules, the
+    person, their household, the records of the one registry look-up) and one for their
+    applications: the registry answers every element any rule needs at once.
+    """
     today = today or date.today()
-    found = (
-        registry()
-        .lookup(
-            subjects=[id_number],
-            elements=["employment.status", "employment.end_date", "household.size"],
-        )
-        .get(id_number, {})
+    stored = list(
+        OfferRule.objects.filter(published=True)
+        .filter(Q(matter__published=True) | Q(bundle__published=True))
+        .select_related("matter", "bundle")
+        .order_by("order")
     )
-    reasons: dict[str, str] = {}
-    status = found.get("employment.status")
-    ended = found.get("employment.end_date")
-    if status is not None and status.value == "unemployed" and ended is not None:
-        days = (today - date.fromisoformat(ended.value)).days
-        if 0 <= days <= 365:
-            reasons["BUNDLE-EMPLOYMENT-DIFFICULTY"] = _(
-                "Employment ended on %(date)s (social security registry)"
-            ) % {"date": ended.value}
-    size = found.get("household.size")
-    if size is not None and size.value >= 5:
-        reasons["BUNDLE-UTILITIES-LARGE-HOUSEHOLD"] = _(
-            "%(n)d people in the household (population registry)"
-        ) % {"n": size.value}
-    bundles = {b.code: b for b in Bundle.objects.filter(code__in=list(reasons), published=True)}
-    return [
-        {"code": code, "name": bundles[code].name, "reason": reason}
-        for code, reason in reasons.items()
-        if code in bundles
-    ]
+    rules: list[tuple[OfferRule, Rule]] = []
+    for row in stored:
+        try:
+            rules.append((row, row.rule()))
+        except OfferRuleError:  # checked when loaded; a row changed since is left out
+            logger.warning("offer rule %s cannot be used", row.code, exc_info=True)
+    if not rules:
+        return []
+    elements = set().union(*(rule.elements for _, rule in rules))
+    found = registry().lookup(subjects=[id_number], elements=elements).get(id_number, {})
+    if not found:
+        return []
+    values = {key: item.value for key, item in found.items()}
+    matching = [(row, rule) for row, rule in rules if rule.matches(values, today)]
+    if not matching:
+        return []
+    members = {m["id_number"] for m in values.get("household.members") or []} - {id_number}
+    taken = _applied_for([id_number, *members])
+    lang = language()
+    offers: list[Offer] = []
+    seen: set[str] = set()
+    for row, rule in matching:
+        target: Matter | Bundle | None = row.matter or row.bundle
+        assert target is not None  # a rule offers one of them (a constraint of the table)
+        kind = "matter" if row.matter is not None else "bundle"
+        if target.code in seen:
+            continue
+        seen.add(target.code)
+        who = {id_number, *members} if rule.household else {id_number}
+        if rule.held(values) or any((number, kind, target.code) in taken for number in who):
+            continue
+        offers.append(
+            Offer(
+                rule=rule.code,
+                kind=kind,
+                code=target.code,
+                name=text(target.name, target.en, "name", lang),
+                reason=rule.fill(text(rule.reason, rule.en, "reason", lang), values, today),
+                online=row.matter is not None and row.matter.online,
+            )
+        )
+    return offers
+
+
+def _applied_for(id_numbers: list[str]) -> set[tuple[str, str, str]]:
+    """(ID number, "matter" or "bundle", code) of every application of these people that was
+    not refused: under way, or granted (then they hold what it gave)."""
+    taken: set[tuple[str, str, str]] = set()
+    rows = (
+        Application.objects.filter(applicant__id_number__in=id_numbers)
+        .exclude(status=Status.REFUSED)
+        .values_list("applicant__id_number", "matter__code", "bundle_run__bundle__code")
+    )
+    for number, matter, bundle in rows:
+        taken.add((number, "matter", matter))
+        if bundle:
+            taken.add((number, "bundle", bundle))
+    return taken
 
 
 def bundle_run_detail(run: Any) -> dict[str, Any]:

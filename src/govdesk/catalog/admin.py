@@ -17,6 +17,7 @@ from govdesk.catalog.models import (
     LifeEvent,
     MaterialRequirement,
     Matter,
+    OfferRule,
     QAEntry,
     SearchLog,
     SynonymGroup,
@@ -94,4 +95,23 @@ class SearchLogAdmin(AuditedModelAdmin[SearchLog]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OfferRule)
+class OfferRuleAdmin(AuditedModelAdmin[OfferRule]):
+    """Shown, not edited: a rule is checked when ``catalog/data/offers.yaml`` is loaded (the
+    data elements it tests, what it offers), and only there."""
+
+    list_display = ["order", "code", "matter", "bundle", "reason", "household", "published"]
+    list_filter = ["published", "household"]
+    search_fields = ["code", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,5 +1,6 @@
 """The catalogue: matters with their guides, bundles, certificate types a community may issue,
-the certificates a community must not issue, colloquial vocabulary and the Q&A knowledge base.
+the certificates a community must not issue, colloquial vocabulary, the Q&A knowledge base and
+the rules of proactive offers.
 
 Content is loaded from versioned YAML in ``catalog/data`` (``govdesk load-catalog``) and is
 editable in the admin; residents see published entries only.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from govdesk.catalog.offers import Rule, build_rule
 from govdesk.organisations.models import Department, Region
 
 #: The form of every matter, certificate and bundle code (HRSS-001, CERT-RESIDENCE,
@@ -171,6 +173,63 @@ class BundleStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bundle.code} {self.order}. {self.matter.name}"
+
+
+class OfferRule(models.Model):
+    """A proactive offer (★): the matter or bundle to suggest to a person whose registry facts
+    pass ``conditions``, and why. Loaded from ``data/offers.yaml`` (checked there: the rule
+    language is ``catalog/offers.py``); the admin shows the rules and does not edit them."""
+
+    code = models.CharField(_("rule"), max_length=64, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    matter = models.ForeignKey(
+        Matter, on_delete=models.CASCADE, null=True, blank=True, related_name="offer_rules"
+    )
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.CASCADE, null=True, blank=True, related_name="offer_rules"
+    )
+    conditions = models.JSONField(_("conditions on registry data elements"))
+    reason = models.CharField(_("reason"), max_length=200)
+    en = models.JSONField(_("English text"), default=dict, blank=True)
+    held_licence = models.CharField(
+        _("held as the e-licence"),
+        max_length=32,
+        blank=True,
+        help_text=_("A person who holds this e-licence already has what the rule offers."),
+    )
+    household = models.BooleanField(
+        _("one per household"),
+        default=False,
+        help_text=_("An application by any member of the household means it is under way."),
+    )
+    published = models.BooleanField(_("published"), default=True)
+    version = models.CharField(_("catalogue version"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("offer rule")
+        verbose_name_plural = _("offer rules")
+        ordering = ["order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(matter__isnull=False, bundle__isnull=True)
+                | models.Q(matter__isnull=True, bundle__isnull=False),
+                name="offer_rule_offers_one_thing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def rule(self) -> Rule:
+        """The stored rule as the evaluation uses it (raises ``OfferRuleError`` if broken)."""
+        return build_rule(
+            code=self.code,
+            when=self.conditions,
+            reason=self.reason,
+            en=self.en,
+            held_licence=self.held_licence,
+            household=self.household,
+        )
 
 
 class CertificateType(models.Model):

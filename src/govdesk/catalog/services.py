@@ -22,9 +22,11 @@ from govdesk.catalog.models import (
     LifeEvent,
     MaterialRequirement,
     Matter,
+    OfferRule,
     QAEntry,
     SynonymGroup,
 )
+from govdesk.catalog.offers import OfferRuleError, parse_rule
 from govdesk.common.idnumbers import redact_numbers
 from govdesk.organisations.models import Department
 
@@ -46,6 +48,7 @@ class LoadReport:
     synonyms: int = 0
     qa: int = 0
     departments: int = 0
+    offers: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -322,6 +325,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
     bundle_rows = _read(folder / "bundles.yaml") or []
     bundle_codes = [row["code"] for row in bundle_rows]
     problems += _code_problems("bundles.yaml", bundle_codes)
+    loaded_bundles: dict[str, Bundle] = {}
     for row in bundle_rows:
         bundle, _ = Bundle.objects.update_or_create(
             code=row["code"],
@@ -335,6 +339,7 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
                 "version": version,
             },
         )
+        loaded_bundles[bundle.code] = bundle
         bundle.life_events.set(_life_events(row.get("life_events") or [], events))
         BundleStep.objects.filter(bundle=bundle).delete()
         for order, step in enumerate(row.get("steps") or [], start=1):
@@ -372,6 +377,14 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
         ]
         report.qa += 1
 
+    report.offers = _offers_load(
+        folder,
+        version,
+        problems,
+        matters={m.code: m for m in matters.values()},
+        bundles=loaded_bundles,
+    )
+
     # Entries no longer in the files stop being published (applications may still refer to them).
     Matter.objects.exclude(name__in=list(matters)).update(published=False)
     Bundle.objects.exclude(code__in=bundle_codes).update(published=False)
@@ -383,6 +396,56 @@ def catalog_load(*, folder: Path = DATA_DIR) -> LoadReport:
 
 def _optional_days(value: Any) -> int | None:
     return None if value in (None, "") else int(value)
+
+
+def _offers_load(
+    folder: Path,
+    version: str,
+    problems: list[str],
+    *,
+    matters: dict[str, Matter],
+    bundles: dict[str, Bundle],
+) -> int:
+    """The rules of proactive offers (offers.yaml), each checked: its tests name data elements a
+    registry serves, it offers a matter or bundle of the catalogue. Rules no longer in the file
+    stop being published."""
+    path = folder / "offers.yaml"
+    rows = (_read(path) if path.exists() else None) or []
+    seen: set[str] = set()
+    for order, row in enumerate(rows, start=1):
+        where = f"offers.yaml: rule {row.get('id', order) if isinstance(row, dict) else order}"
+        try:
+            rule = parse_rule(row)
+        except OfferRuleError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if rule.code in seen:
+            problems.append(f"{where}: the id is used twice")
+            continue
+        seen.add(rule.code)
+        matter = matters.get(str(row["matter"])) if "matter" in row else None
+        bundle = bundles.get(str(row["bundle"])) if "bundle" in row else None
+        if matter is None and bundle is None:
+            kind = "matter" if "matter" in row else "bundle"
+            problems.append(f"{where}: no {kind} with the code {row[kind]!r} in the catalogue")
+            continue
+        OfferRule.objects.update_or_create(
+            code=rule.code,
+            defaults={
+                "order": order,
+                "matter": matter,
+                "bundle": bundle,
+                "conditions": row["when"],
+                "reason": rule.reason,
+                "en": dict(rule.en),
+                "held_licence": rule.held_licence,
+                "household": rule.household,
+                "published": True,
+                "version": version,
+            },
+        )
+    OfferRule.objects.exclude(code__in=seen).update(published=False)
+    return len(seen)
 
 
 def _matter_upsert(

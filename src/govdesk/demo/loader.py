@@ -356,6 +356,17 @@ def personas_load(regions: dict[str, Region]) -> None:
         issued_on=date(2017, 1, 9),
         data={"bank": "无锡农村商业银行", "bank_account": "6230880012345678902"},
     )
+    # 孙𠮷珍 already holds the senior citizen card (so she is not offered it again); like every
+    # persona she is not on 低保 and has no disability on record (civil affairs and the
+    # federation answer "none" for her).
+    licence_upsert(
+        person=sun,
+        type=LicenceType.ELDERLY_CARD,
+        number="320205-LY-2004-000318",
+        issuer="无锡市锡山区民政局",
+        issued_on=date(2004, 10, 8),
+        data={"card": "江苏省老年人优待证"},
+    )
     registry_fact_set(
         person=sun,
         element="insurance.pension_status",

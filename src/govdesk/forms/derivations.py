@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from govdesk.people.models import DibaoStatus, DisabilityGrade
+
 Values = dict[str, Any]
 
 
@@ -60,12 +62,12 @@ def difficulty_categories(v: Values, today: date) -> list[str]:
     """The employment-difficulty categories the facts support (苏人社规〔2020〕2号).
     Proposed to the clerk; the district decides."""
     found = []
-    if v.get("dibao.status") in {"在保", "active", True}:
+    if v.get("dibao.status") == DibaoStatus.ACTIVE:
         found.append("低保家庭成员")
     age, sex = v.get("person.age"), v.get("person.sex")
     if age is not None and ((sex == "F" and age >= 40) or (sex == "M" and age >= 50)):
         found.append("4050人员")
-    if v.get("disability.grade"):
+    if v.get("disability.grade") not in (None, "", DisabilityGrade.NONE):
         found.append("残疾人")
     if v.get("household.zero_employment"):
         found.append("零就业家庭成员")

@@ -6,8 +6,9 @@ beyond those already stored (the count of stored synthetic households says where
 
 Names come from Faker's zh_CN name tables with their frequency weights; households are built
 by our own rules (single elders, couples, parents with children, three generations), with
-consistent ages, sexes, relations, ID numbers, e-licences, employment spells and a few
-registry facts (低保, disability).
+consistent ages, sexes, relations, ID numbers, e-licences, employment spells, 低保 households
+(a civil affairs record for each member) and disabilities (a federation record with its
+certificate number, and the certificate as an e-licence).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from govdesk.common.idnumbers import make, uscc_check_character
 from govdesk.organisations.models import Region
 from govdesk.people.models import (
     Address,
+    DibaoRecord,
+    DisabilityCategory,
+    DisabilityRecord,
     EmploymentRecord,
     Household,
     Licence,
@@ -32,8 +36,9 @@ from govdesk.people.models import (
     Membership,
     Person,
     RegistryFact,
-    Source,
+    disability_certificate_number,
 )
+from govdesk.people.services import DISABLED_FEDERATION, plus_years
 
 SYNTHETIC_PREFIX = "S"  # household numbers of synthetic households start with this
 REFERENCE_DAY = date(2026, 11, 1)
@@ -52,6 +57,18 @@ EMPLOYER_BODIES = (
 EMPLOYERS = tuple((name, body + uscc_check_character(body)) for name, body in EMPLOYER_BODIES)
 EDUCATION = ("小学", "初中", "高中", "中专", "大专", "大学本科", "研究生")
 BANKS = ("中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "江苏银行", "无锡农村商业银行")
+# Shares of each category among people with disabilities (second national sample survey on
+# disability, 2006), and of each grade (1 the most severe).
+DISABILITY_CATEGORIES: dict[str, float] = {
+    DisabilityCategory.PHYSICAL: 29.1,
+    DisabilityCategory.HEARING: 24.2,
+    DisabilityCategory.MULTIPLE: 16.3,
+    DisabilityCategory.VISUAL: 14.9,
+    DisabilityCategory.MENTAL: 7.4,
+    DisabilityCategory.INTELLECTUAL: 6.7,
+    DisabilityCategory.SPEECH: 1.5,
+}
+DISABILITY_GRADES: dict[str, float] = {"1": 15.0, "2": 20.0, "3": 30.0, "4": 35.0}
 
 
 def _weighted_names() -> tuple[list[str], list[float]]:
@@ -260,14 +277,6 @@ class PopulationGenerator:
             index += 1
 
 
-def _plus_years(day: date, years: int) -> date:
-    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def _licences_for(
     p: GenPerson, h: GenHousehold, rng: random.Random
 ) -> list[tuple[str, str, str, date, date | None, dict[str, Any]]]:
@@ -276,9 +285,9 @@ def _licences_for(
     if age >= 16:
         issued = REFERENCE_DAY - timedelta(days=rng.randint(30, 3600))
         years = 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else None
-        until = _plus_years(issued, years) if years else None
+        until = plus_years(issued, years) if years else None
         if until is not None and until < REFERENCE_DAY:
-            until = _plus_years(until, years or 0)
+            until = plus_years(until, years or 0)
         result.append((LicenceType.ID_CARD, p.id_number, "无锡市公安局锡山分局", issued, until, {}))
     if p.relation == "head":
         result.append(
@@ -333,9 +342,41 @@ def _employment_for(
             break
     if age >= retire_age and spells and spells[-1][3] is None:
         last = spells[-1]
-        retired = _plus_years(p.birth_date, retire_age)
+        retired = plus_years(p.birth_date, retire_age)
         spells[-1] = (last[0], last[1], last[2], max(retired, last[2]), "退休")
     return spells
+
+
+def _dibao_spell(rng: random.Random) -> tuple[date, date | None]:
+    """When a household's 低保 began and, for about one in four, when it stopped."""
+    first = date(2018, 1, 1)
+    since = (first + timedelta(days=rng.randrange((REFERENCE_DAY - first).days))).replace(day=1)
+    if rng.random() < 0.25 and (REFERENCE_DAY - since).days > 120:
+        until = since + timedelta(days=rng.randint(90, (REFERENCE_DAY - since).days - 1))
+        return since, until
+    return since, None
+
+
+def _disability_for(
+    p: GenPerson, rng: random.Random
+) -> tuple[tuple[str, str, str, date], tuple[str, str, str, date, date | None, dict[str, Any]]]:
+    """A federation record (category, grade, certificate number, assessed on) and the
+    certificate as an e-licence (type, number, issuer, issued, valid until, data)."""
+    category = str(
+        rng.choices(list(DISABILITY_CATEGORIES), list(DISABILITY_CATEGORIES.values()))[0]
+    )
+    grade = rng.choices(list(DISABILITY_GRADES), list(DISABILITY_GRADES.values()))[0]
+    number = disability_certificate_number(p.id_number, category, grade)
+    assessed = max(p.birth_date, REFERENCE_DAY - timedelta(days=rng.randint(30, 3600)))
+    licence = (
+        LicenceType.DISABILITY_CERTIFICATE.value,
+        number,
+        DISABLED_FEDERATION,
+        assessed,
+        plus_years(assessed, 10),
+        {"category": category, "grade": grade},
+    )
+    return (category, grade, number, assessed), licence
 
 
 @dataclass
@@ -347,6 +388,8 @@ class Batch:
     licences: list[tuple[Any, ...]] = field(default_factory=list)
     employment: list[tuple[Any, ...]] = field(default_factory=list)
     facts: list[tuple[Any, ...]] = field(default_factory=list)
+    dibao: list[tuple[Any, ...]] = field(default_factory=list)
+    disability: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 TABLES: dict[str, tuple[type[Any], tuple[str, ...]]] = {
@@ -413,6 +456,11 @@ TABLES: dict[str, tuple[type[Any], tuple[str, ...]]] = {
             "valid_until",
             "updated_at",
         ),
+    ),
+    "dibao": (DibaoRecord, ("id", "person_id", "since", "until", "updated_at")),
+    "disability": (
+        DisabilityRecord,
+        ("id", "person_id", "category", "grade", "certificate_number", "assessed_on", "updated_at"),
     ),
 }
 
@@ -540,7 +588,7 @@ def population_generate(
             batch.households.append(
                 (household_id, household.number, "family", address_id, household.region_id, STAMP)
             )
-            dibao = rng.random() < 0.015
+            dibao = _dibao_spell(rng) if rng.random() < 0.015 else None
             for p in household.members:
                 pid = ids["people"]
                 ids["people"] += 1
@@ -576,7 +624,17 @@ def population_generate(
                     )
                 )
                 ids["memberships"] += 1
-                for kind, number, issuer, issued, until, data in _licences_for(p, household, rng):
+                licences = _licences_for(p, household, rng)
+                spells = _employment_for(p, rng)
+                if dibao is not None:
+                    batch.dibao.append((ids["dibao"], pid, *dibao, STAMP))
+                    ids["dibao"] += 1
+                if rng.random() < 0.02:
+                    record, certificate = _disability_for(p, rng)
+                    batch.disability.append((ids["disability"], pid, *record, STAMP))
+                    ids["disability"] += 1
+                    licences.append(certificate)
+                for kind, number, issuer, issued, until, data in licences:
                     batch.licences.append(
                         (
                             ids["licences"],
@@ -592,39 +650,11 @@ def population_generate(
                         )
                     )
                     ids["licences"] += 1
-                for employer, code, start, end, reason in _employment_for(p, rng):
+                for employer, code, start, end, reason in spells:
                     batch.employment.append(
                         (ids["employment"], pid, employer, code, start, end, reason, STAMP)
                     )
                     ids["employment"] += 1
-                if dibao:
-                    batch.facts.append(
-                        (
-                            ids["facts"],
-                            pid,
-                            "dibao.status",
-                            "在保",
-                            Source.CIVIL_AFFAIRS,
-                            date(2025, 1, 1),
-                            None,
-                            STAMP,
-                        )
-                    )
-                    ids["facts"] += 1
-                if rng.random() < 0.02:
-                    batch.facts.append(
-                        (
-                            ids["facts"],
-                            pid,
-                            "disability.grade",
-                            rng.choice(("一级", "二级", "三级", "四级")),
-                            Source.DISABLED_FEDERATION,
-                            date(2020, 1, 1),
-                            None,
-                            STAMP,
-                        )
-                    )
-                    ids["facts"] += 1
                 added += 1
             in_batch += 1
             if in_batch >= batch_households:

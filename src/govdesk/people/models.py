@@ -215,9 +215,109 @@ class EmploymentRecord(models.Model):
         return f"{self.employer} {self.start_date}–{self.end_date or ''}"
 
 
+class DibaoStatus(models.TextChoices):
+    """最低生活保障 (低保) as the civil affairs registry answers it for a person. A person the
+    registry holds no record for is not covered (``none``): that is an answer, not a gap."""
+
+    NONE = "none", _("Not receiving the minimum living allowance")
+    ACTIVE = "active", _("Receiving the minimum living allowance")
+    ENDED = "ended", _("Minimum living allowance ended")
+
+
+class DisabilityCategory(models.TextChoices):
+    """The seven categories of GB/T 26341-2010; ``none`` when the disabled persons' federation
+    holds no record for the person."""
+
+    NONE = "none", _("No disability recorded")
+    VISUAL = "visual", _("Visual disability")
+    HEARING = "hearing", _("Hearing disability")
+    SPEECH = "speech", _("Speech disability")
+    PHYSICAL = "physical", _("Physical disability")
+    INTELLECTUAL = "intellectual", _("Intellectual disability")
+    MENTAL = "mental", _("Mental disability")
+    MULTIPLE = "multiple", _("Multiple disabilities")
+
+
+class DisabilityGrade(models.TextChoices):
+    """Grades 1 (most severe) to 4 of GB/T 26341-2010; ``none`` without a record."""
+
+    NONE = "none", _("No disability recorded")
+    GRADE_1 = "1", _("Grade 1")
+    GRADE_2 = "2", _("Grade 2")
+    GRADE_3 = "3", _("Grade 3")
+    GRADE_4 = "4", _("Grade 4")
+
+
+#: The digit the second-generation disability certificate number (残疾人证号) carries for each
+#: category after the holder's 18-character ID number; the grade's digit follows it.
+CATEGORY_DIGITS = {
+    DisabilityCategory.VISUAL: "1",
+    DisabilityCategory.HEARING: "2",
+    DisabilityCategory.SPEECH: "3",
+    DisabilityCategory.PHYSICAL: "4",
+    DisabilityCategory.INTELLECTUAL: "5",
+    DisabilityCategory.MENTAL: "6",
+    DisabilityCategory.MULTIPLE: "7",
+}
+
+
+def disability_certificate_number(id_number: str, category: str, grade: str) -> str:
+    """残疾人证号: the ID number, then the category's digit, then the grade (20 characters)."""
+    return f"{id_number}{CATEGORY_DIGITS[DisabilityCategory(category)]}{int(grade)}"
+
+
+class DibaoRecord(models.Model):
+    """A person covered by the minimum living allowance (最低生活保障), as the civil affairs
+    registry (社会救助系统) holds it: covered from ``since``; ``until`` is the day it stopped
+    (empty while it is paid). Every member of a covered household has a record."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="dibao")
+    since = models.DateField(_("covered since"))
+    until = models.DateField(_("covered until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("registry updated at"))
+
+    class Meta:
+        verbose_name = _("minimum living allowance record")
+        verbose_name_plural = _("minimum living allowance records")
+
+    def __str__(self) -> str:
+        return f"低保 {self.person_id} {self.since}–{self.until or ''}"
+
+
+class DisabilityRecord(models.Model):
+    """A person's assessed disability, as the disabled persons' federation (残联) holds it, with
+    the number of the disability certificate (残疾人证) it issued; the e-licence library holds
+    the certificate itself (``LicenceType.DISABILITY_CERTIFICATE``, the same number)."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="disability")
+    category = models.CharField(
+        _("category"),
+        max_length=16,
+        choices=[c for c in DisabilityCategory.choices if c[0] != DisabilityCategory.NONE],
+    )
+    grade = models.CharField(
+        _("grade"),
+        max_length=1,
+        choices=[c for c in DisabilityGrade.choices if c[0] != DisabilityGrade.NONE],
+    )
+    certificate_number = models.CharField(
+        _("disability certificate number"), max_length=20, unique=True
+    )
+    assessed_on = models.DateField(_("assessed on"))
+    updated_at = models.DateTimeField(_("registry updated at"))
+
+    class Meta:
+        verbose_name = _("disability record")
+        verbose_name_plural = _("disability records")
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.grade} {self.person_id}"
+
+
 class RegistryFact(models.Model):
     """Any other value a registry holds about a person, keyed by data element
-    (``dibao.status``, ``disability.grade``, ``insurance.pension_status`` …)."""
+    (``insurance.pension_status``, ``veteran.status`` …). 低保 and disability have records of
+    their own (``DibaoRecord``, ``DisabilityRecord``)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="registry_facts")
     element = models.CharField(_("data element"), max_length=64)

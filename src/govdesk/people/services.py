@@ -13,13 +13,28 @@ from govdesk.common.idnumbers import parse
 from govdesk.organisations.models import Region
 from govdesk.people.models import (
     Address,
+    DibaoRecord,
+    DisabilityRecord,
     EmploymentRecord,
     Household,
     Licence,
+    LicenceType,
     Membership,
     Person,
     RegistryFact,
+    disability_certificate_number,
 )
+
+#: Who issues disability certificates to the demo city's residents.
+DISABLED_FEDERATION = "无锡市锡山区残疾人联合会"
+
+
+def plus_years(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 @transaction.atomic
@@ -157,3 +172,50 @@ def registry_fact_set(
         },
     )
     return fact
+
+
+@transaction.atomic
+def dibao_record_set(*, person: Person, since: date, until: date | None = None) -> DibaoRecord:
+    """The person is covered by 低保 from ``since`` (until ``until``, if it stopped)."""
+    record, _ = DibaoRecord.objects.update_or_create(
+        person=person, defaults={"since": since, "until": until, "updated_at": timezone.now()}
+    )
+    return record
+
+
+@transaction.atomic
+def disability_record_set(
+    *,
+    person: Person,
+    category: str,
+    grade: str,
+    assessed_on: date,
+    issuer: str = DISABLED_FEDERATION,
+    valid_years: int = 10,
+) -> DisabilityRecord:
+    """The federation's record of the person's disability and the certificate it issues, held
+    as an e-licence under the same number (a certificate of an earlier assessment is revoked)."""
+    number = disability_certificate_number(person.id_number, category, grade)
+    record, _ = DisabilityRecord.objects.update_or_create(
+        person=person,
+        defaults={
+            "category": category,
+            "grade": grade,
+            "certificate_number": number,
+            "assessed_on": assessed_on,
+            "updated_at": timezone.now(),
+        },
+    )
+    Licence.objects.filter(person=person, type=LicenceType.DISABILITY_CERTIFICATE).exclude(
+        number=number
+    ).update(revoked=True, updated_at=timezone.now())
+    licence_upsert(
+        person=person,
+        type=LicenceType.DISABILITY_CERTIFICATE,
+        number=number,
+        issuer=issuer,
+        issued_on=assessed_on,
+        valid_until=plus_years(assessed_on, valid_years),
+        data={"category": category, "grade": grade},
+    )
+    return record

@@ -35,7 +35,7 @@ from govdesk.applications.errors import (
 )
 from govdesk.applications.holdings import holding_for
 from govdesk.applications.models import Application, Channel
-from govdesk.applications.readmodels import ApplicationDetail
+from govdesk.applications.readmodels import ApplicationDetail, Offer
 from govdesk.catalog import selectors as catalog
 from govdesk.catalog import services as catalog_services
 from govdesk.catalog.i18n import language, text
@@ -176,10 +176,23 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "portal/home.html",
         {
+            "offers": _offers(request),
             "pinned": _entry(pinned) if pinned is not None else None,
             "entries": [_entry(m) for m in entries],
         },
     )
+
+
+def _offers(request: HttpRequest) -> list[Offer] | None:
+    """What a signed-in resident qualifies for now, by their facts (★): nothing for a visitor;
+    None when the registry cannot say right now (the home page still works)."""
+    resident = current_resident(request)
+    if resident is None:
+        return []
+    try:
+        return application_selectors.offers_for(id_number=resident.id_number)
+    except Unavailable:
+        return None
 
 
 def browse(request: HttpRequest) -> HttpResponse:

@@ -237,7 +237,7 @@ def _person_page(request: HttpRequest, id_number: str) -> HttpResponse:
             "as_of": local_date(card["name"]["as_of"]) if card.get("name") else "",
             "members": _members(card),
             "open_applications": open_apps,
-            "bundles": selectors.suggested_bundles(id_number=value),
+            "offers": selectors.offers_for(id_number=value),
             "departments": departments,
             "idem": _idempotency_key(),
         },

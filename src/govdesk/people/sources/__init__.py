@@ -9,12 +9,16 @@ add a source.
 
 from govdesk.people.sources.base import (
     BANK_ELEMENTS,
+    DIBAO_ELEMENTS,
+    DISABILITY_ELEMENTS,
     EMPLOYMENT_ELEMENTS,
+    FACT_ELEMENTS,
     HOUSEHOLD_ELEMENTS,
     KNOWN_LICENCES,
     LICENCE_PREFIX,
     MEMBERS_EMPLOYMENT,
     PERSON_FIELDS,
+    REGISTRY_ELEMENTS,
     Lookup,
     RegistrySource,
     RegistryUnavailable,
@@ -27,12 +31,16 @@ from govdesk.people.sources.local import LocalRegistry
 
 __all__ = [
     "BANK_ELEMENTS",
+    "DIBAO_ELEMENTS",
+    "DISABILITY_ELEMENTS",
     "EMPLOYMENT_ELEMENTS",
+    "FACT_ELEMENTS",
     "HOUSEHOLD_ELEMENTS",
     "KNOWN_LICENCES",
     "LICENCE_PREFIX",
     "MEMBERS_EMPLOYMENT",
     "PERSON_FIELDS",
+    "REGISTRY_ELEMENTS",
     "HttpRegistry",
     "LocalRegistry",
     "Lookup",

@@ -102,8 +102,39 @@ EMPLOYMENT_ELEMENTS = {
     "employment.unemployed_since",
 }
 BANK_ELEMENTS = {"bank.account", "bank.name"}
+# 低保, as the civil affairs registry holds it: ``dibao.status`` is a ``DibaoStatus`` value and
+# is answered for every person the registry knows (``none`` without a record); ``dibao.since``
+# and ``dibao.until`` (ISO dates) only when there is a record.
+DIBAO_ELEMENTS = {"dibao.status", "dibao.since", "dibao.until"}
+# Disability, as the disabled persons' federation holds it: category and grade are
+# ``DisabilityCategory`` / ``DisabilityGrade`` values, answered for every person (``none``
+# without a record); the certificate number only with a record.
+DISABILITY_ELEMENTS = {"disability.category", "disability.grade", "disability.certificate_number"}
+# Other values registries hold (``RegistryFact`` rows in the embedded registry).
+FACT_ELEMENTS = {
+    "insurance.pension_status",
+    "insurance.medical_status",
+    "veteran.status",
+    "low_income.status",
+    "income.household_monthly",
+    "death.date",
+}
 LICENCE_PREFIX = "licence."
 KNOWN_LICENCES = {f"{LICENCE_PREFIX}{value}" for value in LicenceType.values}
+#: Every data element a registry source answers: what rules on registry facts (the catalogue's
+#: offers) may test. Elements computed from these (``person.age`` …) belong to the forms app.
+REGISTRY_ELEMENTS = frozenset(
+    {
+        *PERSON_FIELDS,
+        *HOUSEHOLD_ELEMENTS,
+        *EMPLOYMENT_ELEMENTS,
+        *BANK_ELEMENTS,
+        *DIBAO_ELEMENTS,
+        *DISABILITY_ELEMENTS,
+        *FACT_ELEMENTS,
+        *KNOWN_LICENCES,
+    }
+)
 
 #: What ``GOVDESK_REGISTRY`` may say, for messages.
 EXPECTED = "'local', an http(s):// URL or the dotted path of a registry source class"

@@ -2,11 +2,16 @@
 
 ``POST {base_url}/lookup`` with ``{"subjects": [...], "elements": [...]}`` answers
 ``{subject: {element: {"value": …, "source": "…", "as_of": "<ISO 8601 with offset>"}}}`` —
-the shape ``SourcedValue.as_json`` writes. Connecting may take ``connect_timeout`` seconds and
-each read of the answer ``read_timeout`` seconds (``GOVDESK_REGISTRY_CONNECT_TIMEOUT``,
-``GOVDESK_REGISTRY_READ_TIMEOUT``). A failure to connect, a timeout, an answer other than 2xx or
-a body that is not the protocol's raises :class:`RegistryUnavailable`; the address and the
-cause go to the log, never to the person on the screen.
+the shape ``SourcedValue.as_json`` writes. Elements and their values are those of ``base``:
+``dibao.status`` (civil affairs) and ``disability.category`` / ``disability.grade`` (the
+disabled persons' federation) are answered for every known subject, ``none`` when the
+department holds no record for them, exactly as the embedded registry answers.
+
+Connecting may take ``connect_timeout`` seconds and each read of the answer ``read_timeout``
+seconds (``GOVDESK_REGISTRY_CONNECT_TIMEOUT``, ``GOVDESK_REGISTRY_READ_TIMEOUT``). A failure to
+connect, a timeout, an answer other than 2xx or a body that is not the protocol's raises
+:class:`RegistryUnavailable`; the address and the cause go to the log, never to the person on
+the screen.
 """
 
 from __future__ import annotations

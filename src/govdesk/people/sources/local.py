@@ -22,6 +22,11 @@ from govdesk.common import rawsql
 from govdesk.organisations.models import Region
 from govdesk.people.models import (
     Address,
+    DibaoRecord,
+    DibaoStatus,
+    DisabilityCategory,
+    DisabilityGrade,
+    DisabilityRecord,
     EmploymentRecord,
     Household,
     Licence,
@@ -33,6 +38,8 @@ from govdesk.people.models import (
 )
 from govdesk.people.sources.base import (
     BANK_ELEMENTS,
+    DIBAO_ELEMENTS,
+    DISABILITY_ELEMENTS,
     EMPLOYMENT_ELEMENTS,
     HOUSEHOLD_ELEMENTS,
     KNOWN_LICENCES,
@@ -143,11 +150,9 @@ class LocalRegistry:
                 members = self._households(cursor, rows, wanted, result)
             licence_types = {e[len(LICENCE_PREFIX) :] for e in wanted if e in KNOWN_LICENCES}
             other = wanted - set(PERSON_FIELDS) - HOUSEHOLD_ELEMENTS - EMPLOYMENT_ELEMENTS
-            other -= BANK_ELEMENTS | KNOWN_LICENCES
+            other -= BANK_ELEMENTS | KNOWN_LICENCES | DIBAO_ELEMENTS | DISABILITY_ELEMENTS
             if by_pk:
-                self._licences_employment_facts(
-                    cursor, by_pk, licence_types, sorted(other), wanted, result, members
-                )
+                self._records(cursor, by_pk, licence_types, sorted(other), wanted, result, members)
         return result
 
     def _people(self, cursor: CursorWrapper, subjects: list[str]) -> list[_Row]:
@@ -241,7 +246,7 @@ class LocalRegistry:
                     values[element] = SourcedValue(value, Source.POPULATION, stamp)
         return members
 
-    def _licences_employment_facts(
+    def _records(
         self,
         cursor: CursorWrapper,
         by_pk: dict[int, _Row],
@@ -252,8 +257,9 @@ class LocalRegistry:
         members: dict[int, list[_Member]],
     ) -> None:
         """E-licences, employment spells (of the subjects and, when asked, their household
-        members) and other registry facts, in one round trip: a UNION ALL of three SELECTs
-        with one row shape (kind, person, three texts, two dates, JSON, time, id)."""
+        members), 低保 and disability records and other registry facts, in one round trip: a
+        UNION ALL of up to five SELECTs with one row shape (kind, person, three texts, two
+        dates, JSON, time, id)."""
         want_bank = bool(wanted & BANK_ELEMENTS)
         query_types = sorted(
             licence_types | ({LicenceType.SOCIAL_SECURITY_CARD.value} if want_bank else set())
@@ -295,11 +301,26 @@ class LocalRegistry:
                 "AND (valid_until IS NULL OR valid_until >= %s)"
             )
             params += [*people, *fact_elements, today]
+        if wanted & DIBAO_ELEMENTS:
+            branches.append(
+                "SELECT 'B', person_id, NULL, NULL, NULL, since, until, NULL, updated_at, id "  # noqa: S608
+                f"FROM {_table(DibaoRecord)} WHERE person_id IN {_in(people)}"
+            )
+            params += people
+        if wanted & DISABILITY_ELEMENTS:
+            branches.append(
+                "SELECT 'C', person_id, category, grade, certificate_number, assessed_on, NULL, "  # noqa: S608
+                f"NULL, updated_at, id FROM {_table(DisabilityRecord)} "
+                f"WHERE person_id IN {_in(people)}"
+            )
+            params += people
         rows: list[tuple[Any, ...]] = []
         if branches:
             cursor.execute(" UNION ALL ".join(branches) + " ORDER BY 1, 2, 6, 10", params)
             rows = cursor.fetchall()
         spells: dict[int, list[_Spell]] = defaultdict(list)
+        dibao: dict[int, tuple[date, date | None, datetime]] = {}
+        disability: dict[int, tuple[str, str, str, datetime]] = {}
         for kind, person_id, t1, t2, t3, d1, d2, data, updated, _id in rows:
             stamp = _aware(_timestamp(updated))
             if kind == "L":
@@ -319,10 +340,18 @@ class LocalRegistry:
                 )
             elif kind == "E":
                 spells[person_id].append(_Spell(t1, t2, _date(d1), _date(d2), t3, stamp))
+            elif kind == "B":
+                dibao[person_id] = (_date(d1), _date(d2), stamp)
+            elif kind == "C":
+                disability[person_id] = (t1, t2, t3, stamp)
             else:
                 result[by_pk[person_id].id_number][t1] = SourcedValue(_json(data), t2, stamp)
         if employment_people:
             self._employment(by_pk, wanted, result, members, spells)
+        if wanted & DIBAO_ELEMENTS:
+            _dibao(by_pk, wanted, result, dibao, today)
+        if wanted & DISABILITY_ELEMENTS:
+            _disability(by_pk, wanted, result, disability)
 
     @staticmethod
     def _licence(
@@ -415,3 +444,70 @@ def _status(spells: Sequence[_Spell]) -> str:
     if not spells:
         return "never_employed"
     return "employed" if spells[-1].end_date is None else "unemployed"
+
+
+def _answer(
+    values: dict[str, SourcedValue],
+    wanted: set[str],
+    found: dict[str, Any],
+    source: str,
+    stamp: datetime,
+) -> None:
+    for element, value in found.items():
+        if element in wanted and value is not None:
+            values[element] = SourcedValue(value, source, stamp)
+
+
+def _dibao(
+    by_pk: dict[int, _Row],
+    wanted: set[str],
+    result: Lookup,
+    records: dict[int, tuple[date, date | None, datetime]],
+    today: date,
+) -> None:
+    """低保 of each subject. Civil affairs holds a record for everyone covered: a subject
+    without one is not covered, which is an answer too (as of the person's record)."""
+    for pk, row in by_pk.items():
+        record = records.get(pk)
+        if record is None:
+            found: dict[str, Any] = {"dibao.status": DibaoStatus.NONE.value}
+            stamp = row.updated_at
+        else:
+            since, until, stamp = record
+            if since > today:
+                status = DibaoStatus.NONE
+            elif until is None or until >= today:
+                status = DibaoStatus.ACTIVE
+            else:
+                status = DibaoStatus.ENDED
+            found = {
+                "dibao.status": status.value,
+                "dibao.since": since.isoformat(),
+                "dibao.until": _json_value(until),
+            }
+        _answer(result[row.id_number], wanted, found, Source.CIVIL_AFFAIRS, stamp)
+
+
+def _disability(
+    by_pk: dict[int, _Row],
+    wanted: set[str],
+    result: Lookup,
+    records: dict[int, tuple[str, str, str, datetime]],
+) -> None:
+    """Disability of each subject, from the federation's record; ``none`` without one."""
+    for pk, row in by_pk.items():
+        record = records.get(pk)
+        if record is None:
+            found: dict[str, Any] = {
+                "disability.category": DisabilityCategory.NONE.value,
+                "disability.grade": DisabilityGrade.NONE.value,
+            }
+            stamp = row.updated_at
+        else:
+            category, grade, number, stamp = record
+            found = {
+                "disability.category": category,
+                "disability.grade": grade,
+                "disability.certificate_number": number,
+            }
+        _answer(result[row.id_number], wanted, found, Source.DISABLED_FEDERATION, stamp)

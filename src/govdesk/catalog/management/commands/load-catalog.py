@@ -26,7 +26,7 @@ class Command(BaseCommand):
             f"catalogue {report.version}: {report.matters} matters, {report.bundles} bundles, "
             f"{report.certificate_types} certificate types, {report.forbidden} forbidden "
             f"certificates, {report.synonyms} synonym groups, {report.qa} Q&A entries, "
-            f"{report.departments} departments"
+            f"{report.offers} offer rules, {report.departments} departments"
         )
         for warning in report.warnings:
             self.stderr.write(f"warning: {warning}")
