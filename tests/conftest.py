@@ -40,6 +40,12 @@ def pdf_text(document: bytes) -> str:
     return done.stdout.decode("utf-8")
 
 
+@pytest.fixture
+def demo_sms(settings: Any) -> None:
+    """The resident sign-in code is shown on the page (the demo's flag)."""
+    settings.DEMO_SMS_ON_SCREEN = True
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
