@@ -62,6 +62,12 @@ def _audit_checkpoints_per_test(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _uploads_per_test(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files go to the test's own folder, never into var/."""
+    settings.DATA_DIR = tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_region_cache() -> None:
     """Each test starts with an empty region cache (a rolled-back test may have filled it)."""
     from govdesk.organisations.selectors import region_cache_clear

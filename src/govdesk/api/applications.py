@@ -5,23 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, P, QueryEx, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import StringConstraints, field_validator
 
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import BODY_ERRORS, ErrorOut, ValidationErrorOut
-from govdesk.api.params import PDF_RESPONSE, Code, IdNumber
-from govdesk.applications import lifecycle, selectors, services
+from govdesk.api.params import PDF_RESPONSE, TEMPLATE_PATTERN, UPLOAD_RESPONSE, Code, IdNumber
+from govdesk.applications import lifecycle, printing, selectors, services, uploads
+from govdesk.applications.materials import MaterialStatus
 from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
 from govdesk.applications.readmodels import ApplicationDetail
 from govdesk.common.principal import Principal
-from govdesk.presentation.http import pdf_response
+from govdesk.presentation.http import file_response, pdf_response
 
 router = Router(tags=["applications"])
 bundles_router = Router(tags=["bundles"])
@@ -81,12 +82,27 @@ class FieldOut(Schema):
     conflict: dict[str, Any] | None
 
 
+class UploadOut(Schema):
+    id: str
+    content_type: str = Field(description="image/jpeg | image/png | application/pdf")
+    size: int
+    sha256: str
+    uploaded_at: str
+    url: str = Field(description="GET it (the applicant, or staff covering the application)")
+
+
 class MaterialOut(Schema):
     name: str
-    status: str = Field(description="licence | registry | required | provided")
+    status: str = Field(description="licence | registry | required | provided | uploaded")
     evidence: str
     required: bool
     licence_type: str
+    need: str = Field(description="What the guide says of it: generated | unless_held | resident")
+    template: str = Field(description="Code of the form to complete and sign, or empty")
+    template_url: str | None = Field(
+        description="The form filled with what is known (PDF), where the material has one"
+    )
+    upload: UploadOut | None
 
 
 class EventOut(Schema):
@@ -185,8 +201,8 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
             "pdf_url": f"/api/v1/applications/{detail.id}/form.pdf",
         },
         "fields": [asdict(f) for f in detail.fields],
-        "materials": [m.as_json() for m in detail.materials],
-        "optional_materials": [m.as_json() for m in detail.optional_materials],
+        "materials": [_material_json(detail, m) for m in detail.materials],
+        "optional_materials": [_material_json(detail, m) for m in detail.optional_materials],
         "timeline": [
             {
                 "action": e.action,
@@ -203,6 +219,15 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
         "certificate": detail.certificate,
         "outcome": detail.outcome,
     }
+
+
+def _material_json(detail: ApplicationDetail, m: MaterialStatus) -> dict[str, Any]:
+    base = f"/api/v1/applications/{detail.id}"
+    found = m.as_json()
+    if m.upload is not None:
+        found["upload"]["url"] = f"{base}/uploads/{m.upload.id}"
+    found["template_url"] = f"{base}/templates/{m.template}.pdf" if m.template else None
+    return found
 
 
 def _json(principal: Principal, application: Application) -> dict[str, Any]:
@@ -386,6 +411,43 @@ def form_pdf(
         principal=principal, application=application, for_signature=for_ == "signature"
     )
     return pdf_response(pdf, application.number)
+
+
+@router.get(
+    "/{application_id}/templates/{template}.pdf",
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=PDF_RESPONSE,
+    summary="A material's form to complete and sign, filled with what is known",
+)
+def template_pdf(
+    request: HttpRequest,
+    application_id: UUID,
+    template: Annotated[str, StringConstraints(pattern=TEMPLATE_PATTERN, max_length=64)],
+) -> HttpResponse:
+    """``template`` is a material's ``template`` code (see ``materials``). Numbers are masked,
+    as on the application form."""
+    principal = principal_of(request)
+    application = selectors.get_application(principal=principal, application_id=application_id)
+    pdf = printing.material_template_pdf(
+        principal=principal, application=application, code=template
+    )
+    return pdf_response(pdf, f"{application.number}-{template}")
+
+
+@router.get(
+    "/{application_id}/uploads/{upload_id}",
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=UPLOAD_RESPONSE,
+    summary="A material uploaded for the application (the file as stored)",
+)
+def upload_file(request: HttpRequest, application_id: UUID, upload_id: UUID) -> HttpResponse:
+    """For the applicant and staff covering the application; every read is audited."""
+    upload, content = uploads.upload_read(
+        principal=principal_of(request), application_id=application_id, upload_id=upload_id
+    )
+    return file_response(
+        content, upload.content_type, uploads.download_name(upload.application, upload)
+    )
 
 
 @bundles_router.post(

@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     REFUSE = "refuse", _("Refused")
     COMPLETE = "complete", _("Completed")
     RETRY = "retry", _("Issuance tried again")
+    UPLOAD = "upload", _("Material uploaded")
 
 
 #: Levels at which a matter is decided by a district or city approver after a first review.

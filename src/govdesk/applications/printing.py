@@ -1,4 +1,5 @@
-"""The printable application form: generated from the application's facts, never blank."""
+"""Printed documents of an application, generated with Typst from what is known, never blank:
+the application form and the templates of materials the applicant completes and signs."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govdesk.applications.errors import NotPrintable, PrintingUnavailable
+from govdesk.applications.errors import NotFound, NotPrintable, PrintingUnavailable
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import Application
-from govdesk.applications.selectors import _produced_earlier, resolved_fields
+from govdesk.applications.selectors import _produced_earlier, current_uploads, resolved_fields
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
+from govdesk.catalog.models import MaterialRequirement
 from govdesk.common.idnumbers import mask_value
 from govdesk.common.principal import Principal
-from govdesk.forms.prefill import Resolved
-from govdesk.forms.schema import form_for
+from govdesk.forms.prefill import Resolved, prefill
+from govdesk.forms.schema import FormSpec, form_for, template_for
 from govdesk.people.policies import may_unmask
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ STATUS_LABELS = {
     "registry": "系统数据已核验",
     "provided": "窗口已核验",
     "required": "需申请人提供",
+    "uploaded": "已上传电子件",
 }
 
 
@@ -104,6 +107,7 @@ def form_data(application: Application, *, show_full: bool = False) -> dict[str,
         requirements=list(application.matter.materials.all()),
         provided=application.materials_provided,
         produced_earlier=produced,
+        uploads=current_uploads(application),
     )
     checkboxes = {
         spec.label: {
@@ -118,31 +122,118 @@ def form_data(application: Application, *, show_full: bool = False) -> dict[str,
         if spec.type == "multichoice"
     }
     return {
-        "title": form.title,
-        "matter": application.matter.name,
-        "number": application.number,
-        "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
-        "department": application.matter.department.name,
-        "sections": [
-            {
-                "title": title,
-                "fields": [
-                    {
-                        "label": spec.label,
-                        "value": display(fields[spec.key], show_full=show_full),
-                        "source": source_label(fields[spec.key]),
-                    }
-                    for spec in specs
-                ],
-            }
-            for title, specs in form.sections
-        ],
+        **_heading(application, form),
+        "sections": _sections(form, fields, show_full=show_full),
         "checkboxes": checkboxes,
         "materials": [
             {"name": m.name, "status": STATUS_LABELS.get(m.status, m.status)} for m in materials
         ],
         "signature_lines": form.signature_lines,
     }
+
+
+def _heading(application: Application, form: FormSpec) -> dict[str, Any]:
+    return {
+        "title": form.title,
+        "matter": application.matter.name,
+        "number": application.number,
+        "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+        "department": application.matter.department.name,
+    }
+
+
+def _sections(
+    form: FormSpec, fields: dict[str, Resolved], *, show_full: bool
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": title,
+            "fields": [
+                {
+                    "label": spec.label,
+                    "value": display(fields[spec.key], show_full=show_full),
+                    "source": source_label(fields[spec.key]),
+                }
+                for spec in specs
+            ],
+        }
+        for title, specs in form.sections
+    ]
+
+
+def template_data(
+    application: Application, material: MaterialRequirement, form: FormSpec, *, show_full: bool
+) -> dict[str, Any]:
+    """What a material's template (``form``) prints: what the platform knows of the applicant
+    now, in the template's fields (numbers masked unless ``show_full``); the rest is left for
+    the applicant to write."""
+    fields = prefill(
+        id_number=application.applicant.id_number,
+        specs=form.fields,
+        application_ref=str(application.id),
+    )
+    return {
+        **_heading(application, form),
+        "material": material.name,
+        "sections": _sections(form, fields, show_full=show_full),
+        "declaration": form.declaration,
+        "signature_lines": form.signature_lines,
+    }
+
+
+def _render(template: str, data: dict[str, Any], number: str) -> bytes:
+    """A document as PDF. A character no font can print stops it with NotPrintable (422, the
+    characters named), never a box on paper nor a server error; missing fonts give
+    PrintingUnavailable."""
+    from govdesk.documents.pdf import FontsMissing, UncoveredCharacters, render
+
+    try:
+        return render(template, data)
+    except UncoveredCharacters as exc:
+        raise NotPrintable(
+            _(
+                "These characters cannot be printed with the installed fonts: %(characters)s. "
+                "The form was not generated."
+            )
+            % {"characters": exc.listing},
+            code="uncovered_characters",
+            characters=exc.listing,
+        ) from exc
+    except FontsMissing as exc:  # the operator's problem: the log says which fonts, where
+        logger.error("%s for %s cannot be printed: %s", template, number, exc)
+        raise PrintingUnavailable(
+            _("Forms cannot be printed on this server right now (fonts missing). Try again later."),
+            code="fonts_missing",
+        ) from exc
+
+
+def material_template_pdf(
+    *, principal: Principal, application: Application, code: str, for_signature: bool = False
+) -> bytes:
+    """The template of one of the application's materials (``code``, the catalogue's
+    ``template``), filled as far as the platform knows, for the applicant to complete and sign.
+    Masked as the application form is (``for_signature`` by a role that may unmask prints the
+    numbers in full) and audited the same way, as ``application.template_pdf``."""
+    material = application.matter.materials.filter(template=code).first() if code else None
+    form = template_for(code) if material is not None else None
+    if material is None or form is None:
+        raise NotFound(_("This material has no template."))
+    show_full = for_signature and may_unmask(principal)
+    data = template_data(application, material, form, show_full=show_full)
+    pdf = _render(form.template, data, application.number)
+    audit_record(
+        actor=principal.actor(),
+        action=AuditAction.APPLICATION_TEMPLATE_PDF,
+        subject=person_subject(application.applicant.id_number),
+        purpose=SIGNATURE_PURPOSE if for_signature else "",
+        detail={
+            "application": str(application.id),
+            "material": material.name,
+            "unmasked": show_full,
+            "asked_unmask": for_signature,
+        },
+    )
+    return pdf
 
 
 def application_form_pdf(
@@ -157,28 +248,9 @@ def application_form_pdf(
 
     A character no font can print stops the form with NotPrintable (422, the characters
     named), never a box on paper nor a server error; missing fonts give PrintingUnavailable."""
-    from govdesk.documents.pdf import FontsMissing, UncoveredCharacters, render
-
     show_full = for_signature and may_unmask(principal)
     data = form_data(application, show_full=show_full)
-    try:
-        pdf = render(form_for(application.matter).template, data)
-    except UncoveredCharacters as exc:
-        raise NotPrintable(
-            _(
-                "These characters cannot be printed with the installed fonts: %(characters)s. "
-                "The form was not generated."
-            )
-            % {"characters": exc.listing},
-            code="uncovered_characters",
-            characters=exc.listing,
-        ) from exc
-    except FontsMissing as exc:  # the operator's problem: the log says which fonts, where
-        logger.error("form %s cannot be printed: %s", application.number, exc)
-        raise PrintingUnavailable(
-            _("Forms cannot be printed on this server right now (fonts missing). Try again later."),
-            code="fonts_missing",
-        ) from exc
+    pdf = _render(form_for(application.matter).template, data, application.number)
     audit_record(
         actor=principal.actor(),
         action=(

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from govdesk.applications import lifecycle, policies
 from govdesk.applications.errors import NotFound
 from govdesk.applications.lifecycle import OPEN_STATUSES, Status
-from govdesk.applications.materials import resolve_materials
-from govdesk.applications.models import Application, ApplicationEvent
+from govdesk.applications.materials import UploadRef, resolve_materials
+from govdesk.applications.models import Application, ApplicationEvent, MaterialUpload
 from govdesk.applications.readmodels import (
     ApplicationDetail,
     ApplicationSummary,
@@ -154,6 +154,7 @@ def application_detail(
         requirements=list(application.matter.materials.all()),
         provided=application.materials_provided,
         produced_earlier=produced,
+        uploads=current_uploads(application),
     )
     if principal.kind == "staff":
         audit_record(
@@ -229,6 +230,22 @@ def application_detail(
         certificate=application.outcome.get("certificate"),
         outcome={k: v for k, v in application.outcome.items() if k != "certificate"},
     )
+
+
+def current_uploads(application: Application) -> dict[str, UploadRef]:
+    """The current upload of each material of the application, by material name (one query)."""
+    return {
+        u.material: UploadRef(
+            id=u.id,
+            content_type=u.content_type,
+            size=u.size,
+            sha256=u.sha256,
+            uploaded_by=u.uploaded_by,
+            uploaded_by_role=u.uploaded_by_role,
+            uploaded_at=u.uploaded_at,
+        )
+        for u in MaterialUpload.objects.filter(application=application, replaced_at__isnull=True)
+    }
 
 
 def _event(e: ApplicationEvent) -> TimelineEvent:

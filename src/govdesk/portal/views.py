@@ -19,13 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govdesk.accounts.identity import SignInError, demo_code, identity_provider
+from govdesk.applications import printing
 from govdesk.applications import selectors as application_selectors
 from govdesk.applications import services as application_services
+from govdesk.applications import uploads as application_uploads
 from govdesk.applications.errors import (
     InvalidFields,
     NotFound,
     StateConflict,
 )
+from govdesk.applications.materials import file_size
 from govdesk.applications.models import Application, Channel
 from govdesk.applications.readmodels import ApplicationDetail
 from govdesk.catalog import selectors as catalog
@@ -50,7 +53,9 @@ from govdesk.portal.session import (
     resident_sign_out,
     safe_next,
 )
+from govdesk.presentation.http import file_response, pdf_response
 from govdesk.presentation.values import (
+    MATERIAL_LABELS,
     awaited_text,
     choice_options,
     display_value,
@@ -427,6 +432,7 @@ def _application_page(
     *,
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
+    upload_error: tuple[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     principal = resident_principal(request, person)
@@ -443,6 +449,10 @@ def _application_page(
             "matter_name": text(application.matter.name, application.matter.en, "name"),
             "sections": _sections(rows),
             "missing": [r for r in rows if r["missing"]],
+            "edit_rows": [r for r in rows if r["editable"]] if detail.editable else [],
+            "materials": _material_rows(detail, upload_error),
+            "upload_limit": file_size(settings.UPLOAD_MAX_BYTES),
+            "upload_error": upload_error,
             "timeline": timeline_rows(detail.timeline, for_resident=True),
             "editable": detail.editable,
             "errors": errors or {},
@@ -450,6 +460,23 @@ def _application_page(
         },
         status=status,
     )
+
+
+def _material_rows(
+    detail: ApplicationDetail, upload_error: tuple[str, str] | None
+) -> list[dict[str, Any]]:
+    """The materials, with what the resident may do: download the template filled as far as
+    known, upload (or replace) a photo or PDF while the application may change."""
+    return [
+        {
+            "material": m,
+            "anchor": f"material-{index}",
+            "label": MATERIAL_LABELS.get(m.status, m.status),
+            "may_upload": detail.editable and m.from_applicant,
+            "error": upload_error[1] if upload_error and upload_error[0] == m.name else "",
+        }
+        for index, m in enumerate(detail.materials, start=1)
+    ]
 
 
 @resident_view
@@ -480,6 +507,56 @@ def application_save(request: HttpRequest, person: Person, application_id: str) 
         return _application_page(request, person, found, errors=exc.errors, typed=typed, status=422)
     messages.success(request, _("Saved."))
     return redirect("portal:application", application_id=found.pk)
+
+
+@require_POST
+@resident_view
+def application_upload(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
+    """Upload (or replace) a photo or PDF of a material the system does not hold."""
+    found = _application_for(request, person, application_id)
+    material = request.POST.get("material", "")
+    version_raw = request.POST.get("version", "")
+    file = request.FILES.get("file")
+    try:
+        application_uploads.material_upload(
+            principal=resident_principal(request, person),
+            application_id=found.pk,
+            material=material,
+            file=file,
+            version=int(version_raw) if version_raw.isdigit() else None,
+        )
+    except InvalidFields as exc:
+        message = exc.errors.get("file") or exc.errors.get("material") or exc.message
+        return _application_page(
+            request, person, found, upload_error=(material, message), status=422
+        )
+    messages.success(request, _("Uploaded: %(material)s.") % {"material": material})
+    return redirect(reverse("portal:application", args=[found.pk]) + "#materials-title")
+
+
+@resident_view
+def upload_file(
+    request: HttpRequest, person: Person, application_id: str, upload_id: str
+) -> HttpResponse:
+    """A file uploaded for one of the resident's own applications (every read audited)."""
+    upload, content = application_uploads.upload_read(
+        principal=resident_principal(request, person),
+        application_id=application_id,
+        upload_id=upload_id,
+    )
+    name = application_uploads.download_name(upload.application, upload)
+    return file_response(content, upload.content_type, name)
+
+
+@resident_view
+def template_pdf(
+    request: HttpRequest, person: Person, application_id: str, code: str
+) -> HttpResponse:
+    """A material's template, filled with what the platform knows, to complete and sign."""
+    principal = resident_principal(request, person)
+    found = _application_for(request, person, application_id)
+    pdf = printing.material_template_pdf(principal=principal, application=found, code=code)
+    return pdf_response(pdf, f"{found.number}-{code}", download=True)
 
 
 @require_POST

@@ -13,3 +13,14 @@ def pdf_response(pdf: bytes, filename: str, *, download: bool = False) -> HttpRe
     response["Content-Disposition"] = f'{disposition}; filename="{filename}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def file_response(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    """An uploaded file as stored (its type was checked from its content), shown in the
+    browser, never cached, never sniffed as another type. ``filename`` says nothing of the
+    person (an application number)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
