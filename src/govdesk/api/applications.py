@@ -20,7 +20,7 @@ from govdesk.applications import lifecycle, printing, selectors, services, uploa
 from govdesk.applications.materials import MaterialStatus
 from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
-from govdesk.applications.readmodels import ApplicationDetail
+from govdesk.applications.readmodels import ApplicationDetail, ReturnInfo
 from govdesk.common.principal import Principal
 from govdesk.presentation.http import file_response, pdf_response
 
@@ -47,6 +47,14 @@ class ActionIn(Schema):
     )
     comment: str = ""
     version: int | None = None
+    return_fields: list[str] = Field(
+        default_factory=list,
+        description="With return: the form fields (keys) the applicant must correct or add",
+    )
+    return_materials: list[str] = Field(
+        default_factory=list,
+        description="With return: the materials (names) the applicant must provide again",
+    )
 
     @field_validator("action")
     @classmethod
@@ -105,6 +113,31 @@ class MaterialOut(Schema):
     upload: UploadOut | None
 
 
+class FieldChangeOut(Schema):
+    key: str
+    label: str
+    before: Any
+    after: Any
+
+
+class MaterialChangeOut(Schema):
+    name: str
+    before: str = Field(description="provided | uploaded | empty (not provided)")
+    after: str
+    replaced: bool
+
+
+class ReturnOut(Schema):
+    at: str
+    actor: str
+    role: str
+    comment: str
+    fields: list[str] = Field(description="Form fields (keys) named to correct or add")
+    materials: list[str] = Field(description="Materials (names) named to provide again")
+    changes: list[FieldChangeOut] = Field(description="Values changed since the return")
+    material_changes: list[MaterialChangeOut]
+
+
 class EventOut(Schema):
     action: str
     from_: str = Field(alias="from")
@@ -137,6 +170,9 @@ class ApplicationOut(Schema):
     allowed_actions: list[str]
     certificate: dict[str, Any] | None
     outcome: dict[str, Any]
+    last_return: ReturnOut | None = Field(
+        description="The latest return for correction, with what changed since"
+    )
 
 
 class StepOut(Schema):
@@ -218,6 +254,7 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
         "allowed_actions": [str(a) for a in detail.allowed_actions],
         "certificate": detail.certificate,
         "outcome": detail.outcome,
+        "last_return": _return_json(detail.last_return),
     }
 
 
@@ -228,6 +265,24 @@ def _material_json(detail: ApplicationDetail, m: MaterialStatus) -> dict[str, An
         found["upload"]["url"] = f"{base}/uploads/{m.upload.id}"
     found["template_url"] = f"{base}/templates/{m.template}.pdf" if m.template else None
     return found
+
+
+def _return_json(info: ReturnInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {
+        "at": _iso(info.at),
+        "actor": info.actor,
+        "role": info.role,
+        "comment": info.comment,
+        "fields": info.fields,
+        "materials": info.materials,
+        "changes": [
+            {"key": c.key, "label": c.label, "before": c.before, "after": c.after}
+            for c in info.changes
+        ],
+        "material_changes": [asdict(c) for c in info.material_changes],
+    }
 
 
 def _json(principal: Principal, application: Application) -> dict[str, Any]:
@@ -365,6 +420,8 @@ def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status
             action=payload.action,
             comment=payload.comment,
             version=payload.version,
+            return_fields=payload.return_fields,
+            return_materials=payload.return_materials,
         ),
         body=payload.model_dump(),
     )

@@ -66,6 +66,51 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """A value that changed since the application was returned (masked as the reader sees
+    values)."""
+
+    key: str
+    label: str
+    type: str
+    choices: list[list[str]]
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class MaterialChange:
+    """A material provided differently since the return: ``before`` and ``after`` are
+    ``provided`` (checked at the window), ``uploaded`` or empty (not provided); ``replaced``
+    when a new file replaced the one uploaded before."""
+
+    name: str
+    before: str
+    after: str
+    replaced: bool = False
+
+
+@dataclass(frozen=True)
+class ReturnInfo:
+    """The latest return for correction: who returned it, when and why, what they named
+    (form fields by key and label, materials by name), and what changed since."""
+
+    at: datetime
+    actor: str
+    role: str
+    comment: str
+    fields: list[str]
+    field_labels: list[str]
+    materials: list[str]
+    changes: list[FieldChange]
+    material_changes: list[MaterialChange]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes or self.material_changes)
+
+
+@dataclass(frozen=True)
 class ApplicationDetail:
     """The application as a screen or the API shows it in full."""
 
@@ -92,6 +137,7 @@ class ApplicationDetail:
     allowed_actions: list[Action]
     certificate: dict[str, Any] | None
     outcome: dict[str, Any] = field(default_factory=dict)
+    last_return: ReturnInfo | None = None
 
     @property
     def editable(self) -> bool:
@@ -106,6 +152,11 @@ class ApplicationDetail:
     @property
     def missing(self) -> list[FieldValue]:
         return [f for f in self.fields if f.missing]
+
+    @property
+    def returned(self) -> ReturnInfo | None:
+        """The return the applicant is to answer now (the application is returned)."""
+        return self.last_return if self.status == Status.RETURNED else None
 
 
 @dataclass(frozen=True)

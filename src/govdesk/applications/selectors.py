@@ -23,11 +23,12 @@ from govdesk.applications.readmodels import (
     MatterRef,
     TimelineEvent,
 )
+from govdesk.applications.returns import last_return, shown
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_list_read, audit_record, person_subject
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle
-from govdesk.common.idnumbers import mask, mask_value
+from govdesk.common.idnumbers import mask
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
 from govdesk.forms.models import DataElement, FormDefinition
@@ -174,6 +175,7 @@ def application_detail(
         if lang == "en"
         else {}
     )
+    label_of = {key: labels.get(key) or text(r.label, lang=lang) for key, r in fields.items()}
     matter = application.matter
     run = application.bundle_run if application.bundle_run_id else None
     return ApplicationDetail(
@@ -206,13 +208,11 @@ def application_detail(
         fields=[
             FieldValue(
                 key=r.key,
-                label=labels.get(r.key) or text(r.label, lang=lang),
+                label=label_of[r.key],
                 type=r.type,
                 choices=r.choices,
                 section=sections.get(r.key, ""),
-                value=r.value
-                if show_full or r.sensitivity != "sensitive"
-                else mask_value(r.type, r.value),
+                value=shown(r, r.value, show_full=show_full),
                 source=r.source,
                 origin=r.origin,
                 as_of=r.as_of,
@@ -229,6 +229,7 @@ def application_detail(
         allowed_actions=policies.allowed_actions(principal, application),
         certificate=application.outcome.get("certificate"),
         outcome={k: v for k, v in application.outcome.items() if k != "certificate"},
+        last_return=last_return(application, fields, label_of, show_full=show_full),
     )
 
 

@@ -60,6 +60,7 @@ from govdesk.presentation.values import (
     choice_options,
     display_value,
     members,
+    role_label,
     source_sentence,
     timeline_rows,
 )
@@ -136,25 +137,44 @@ def _back(kwargs: dict[str, Any], anchor: str = "") -> str:
 
 
 INPUT_TYPES = {"date": "date", "integer": "number", "number": "number", "phone": "tel"}
+#: Values the applicant's side gave (not the registries'): correctable on a returned application.
+DECLARED_SOURCES = frozenset({"typed", "captured", "default", None})
 
 
 def _field_rows(detail: ApplicationDetail) -> list[dict[str, Any]]:
     """The fields as the confirm page shows them (the application's detail already labels them
-    in the reader's language; the values are the registry's, as held)."""
-    return [
-        {
-            **asdict(field),
-            "section": text(field.section) if field.section else "",
-            "display": display_value(field.type, field.value, field.choices)
-            or awaited_text(field.source, field.origin),
-            "options": choice_options(field.choices),
-            "members": members(field.value),
-            "badge": source_sentence(field.source, field.origin, field.as_of),
-            "input_type": INPUT_TYPES.get(field.type, "text"),
-            "editable": field.missing and not field.derived,
-        }
-        for field in detail.fields
-    ]
+    in the reader's language; the values are the registry's, as held). What the registries
+    do not hold may be typed; on a returned application, also what the applicant gave before
+    and what the returner named (a registry's value named stays: it is corrected at source)."""
+    returned = detail.returned
+    named = set(returned.fields) if returned is not None else set()
+    rows = []
+    for field in detail.fields:
+        typeable = not field.derived and field.type != "list"
+        correctable = returned is not None and (
+            field.key in named or field.source in DECLARED_SOURCES
+        )
+        rows.append(
+            {
+                **asdict(field),
+                "section": text(field.section) if field.section else "",
+                "display": display_value(field.type, field.value, field.choices)
+                or awaited_text(field.source, field.origin),
+                "options": choice_options(field.choices),
+                "members": members(field.value),
+                "badge": source_sentence(field.source, field.origin, field.as_of),
+                "input_type": INPUT_TYPES.get(field.type, "text"),
+                "named": field.key in named,
+                "editable": typeable
+                and (field.missing or correctable)
+                and field.source not in REGISTRY_SOURCES,
+                "current": "" if field.value in (None, "", []) else str(field.value),
+            }
+        )
+    return rows
+
+
+REGISTRY_SOURCES = frozenset({"registry", "licence", "produced"})
 
 
 def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -440,7 +460,8 @@ def _application_page(
     rows = _field_rows(detail)
     for row in rows:
         row["error"] = (errors or {}).get(row["key"], "")
-        row["typed"] = (typed or {}).get(row["key"], "")
+        row["typed"] = (typed or {}).get(row["key"], row["current"])
+    returned = detail.returned
     return render(
         request,
         "portal/application.html",
@@ -450,6 +471,9 @@ def _application_page(
             "sections": _sections(rows),
             "missing": [r for r in rows if r["missing"]],
             "edit_rows": [r for r in rows if r["editable"]] if detail.editable else [],
+            "returned": returned,
+            "returned_by": role_label(returned.role) if returned is not None else "",
+            "named_fields": [r for r in rows if r["named"]],
             "materials": _material_rows(detail, upload_error),
             "upload_limit": file_size(settings.UPLOAD_MAX_BYTES),
             "upload_error": upload_error,
@@ -467,11 +491,13 @@ def _material_rows(
 ) -> list[dict[str, Any]]:
     """The materials, with what the resident may do: download the template filled as far as
     known, upload (or replace) a photo or PDF while the application may change."""
+    named = set(detail.returned.materials) if detail.returned is not None else set()
     return [
         {
             "material": m,
             "anchor": f"material-{index}",
             "label": MATERIAL_LABELS.get(m.status, m.status),
+            "named": m.name in named,
             "may_upload": detail.editable and m.from_applicant,
             "error": upload_error[1] if upload_error and upload_error[0] == m.name else "",
         }
@@ -495,12 +521,17 @@ def application_save(request: HttpRequest, person: Person, application_id: str) 
         for key in request.POST
         if key.startswith(prefix) and (value := request.POST.get(key, "")).strip()
     }
+    # A value shown as it was (``was-<key>``) and sent back unchanged is not typed again.
+    changed = {k: v for k, v in typed.items() if request.POST.get(f"was-{k}") != v}
+    if typed and not changed:
+        messages.info(request, _("Nothing was changed."))
+        return redirect("portal:application", application_id=found.pk)
     version_raw = request.POST.get("version", "")
     try:
         application_services.application_update(
             principal=resident_principal(request, person),
             application_id=found.pk,
-            fields=dict(typed),
+            fields=changed,
             version=int(version_raw) if version_raw.isdigit() else None,
         )
     except InvalidFields as exc:

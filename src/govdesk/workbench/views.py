@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from govdesk.accounts.models import User
 from govdesk.applications import lifecycle, selectors, services, uploads
 from govdesk.applications.errors import InvalidFields, NotFound, StateConflict
+from govdesk.applications.lifecycle import Action
 from govdesk.applications.models import Application, BundleRun, Channel
 from govdesk.catalog.models import Matter
 from govdesk.common.errors import DomainError, Unavailable
@@ -576,6 +577,10 @@ def _application_context(
                 }
                 for a in detail.decisions
             ],
+            "may_return": Action.RETURN in detail.decisions,
+            "return_materials": [m.name for m in [*detail.materials, *detail.optional_materials]],
+            "last_return": detail.last_return,
+            "changes": wb.return_changes(detail.last_return),
             "idem": _idempotency_key(),
         }
     )
@@ -636,6 +641,8 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
             action=action,
             comment=comment,
             version=int(version) if version.isdigit() else None,
+            return_fields=request.POST.getlist("return_fields"),
+            return_materials=request.POST.getlist("return_materials"),
         )
         return 200, {"status": done.get_status_display()}
 
