@@ -173,6 +173,7 @@ class ApplicationOut(Schema):
     last_return: ReturnOut | None = Field(
         description="The latest return for correction, with what changed since"
     )
+    receipt_url: str | None = Field(description="The acceptance receipt (PDF), once accepted")
 
 
 class StepOut(Schema):
@@ -210,6 +211,7 @@ def _iso(moment: datetime | date | None) -> str | None:
 
 def application_json(detail: ApplicationDetail) -> dict[str, Any]:
     """The application as ``ApplicationOut`` says."""
+    base = f"/api/v1/applications/{detail.id}"
     return {
         "id": str(detail.id),
         "number": detail.number,
@@ -255,6 +257,7 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
         "certificate": detail.certificate,
         "outcome": detail.outcome,
         "last_return": _return_json(detail.last_return),
+        "receipt_url": f"{base}/receipt.pdf" if detail.has_receipt else None,
     }
 
 
@@ -468,6 +471,23 @@ def form_pdf(
         principal=principal, application=application, for_signature=for_ == "signature"
     )
     return pdf_response(pdf, application.number)
+
+
+@router.get(
+    "/{application_id}/receipt.pdf",
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=PDF_RESPONSE,
+    summary="The acceptance receipt (受理回执), once the application is accepted",
+)
+def receipt_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """Number, matter, applicant (ID number masked), the accepting service point, the
+    statutory time limit and the expected date. 409 before acceptance, or while the
+    application is back with the applicant or waiting to be accepted again. Staff prints are
+    audited."""
+    principal = principal_of(request)
+    application = selectors.get_application(principal=principal, application_id=application_id)
+    pdf = printing.receipt_pdf(principal=principal, application=application)
+    return pdf_response(pdf, f"{application.number}-receipt")
 
 
 @router.get(

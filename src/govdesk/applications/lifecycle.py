@@ -166,6 +166,9 @@ FINAL_STATUSES: tuple[Status, ...] = tuple(
 OPEN_STATUSES: tuple[Status, ...] = tuple(
     s for s in Status if any(t.source == s and t.action != Action.COMPLETE for t in TRANSITIONS)
 )
+#: Statuses in which an application that was accepted has no valid acceptance receipt: back
+#: with the applicant, or submitted again and waiting to be accepted again.
+RECEIPT_NOT_YET: tuple[Status, ...] = (*EDITABLE_STATUSES, Status.SUBMITTED)
 #: Statuses after approval, whose outcomes (a certificate …) may be run and retried.
 OUTCOME_STATUSES: tuple[Status, ...] = (Status.APPROVED, Status.COMPLETED)
 

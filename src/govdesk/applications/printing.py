@@ -1,22 +1,25 @@
 """Printed documents of an application, generated with Typst from what is known, never blank:
-the application form and the templates of materials the applicant completes and signs."""
+the application form, the templates of materials the applicant completes and signs, and the
+acceptance receipt (受理回执)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govdesk.applications.errors import NotFound, NotPrintable, PrintingUnavailable
+from govdesk.applications.errors import NotFound, NotPrintable, PrintingUnavailable, StateConflict
+from govdesk.applications.lifecycle import RECEIPT_NOT_YET
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import Application
 from govdesk.applications.selectors import _produced_earlier, current_uploads, resolved_fields
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.models import MaterialRequirement
-from govdesk.common.idnumbers import mask_value
+from govdesk.common.idnumbers import mask, mask_value
 from govdesk.common.principal import Principal
 from govdesk.forms.prefill import Resolved, prefill
 from govdesk.forms.schema import FormSpec, form_for, template_for
@@ -266,4 +269,70 @@ def application_form_pdf(
             "asked_unmask": for_signature,
         },
     )
+    return pdf
+
+
+CHANNEL_LABELS = {"window": "窗口办理", "online": "网上申请"}
+RECEIPT_NOTES = (
+    "请妥善保管本回执，凭申请编号可在 govdesk 网上或窗口查询办理进度。",
+    "办理期间如需补正材料，工作人员将一次性告知需补正的内容；补正后重新提交。",
+    "预计办结日期按法定时限和工作日计算；办理结果将以短信通知。",
+)
+
+
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def receipt_data(application: Application) -> dict[str, Any]:
+    """What the acceptance receipt prints: the application, the matter, the applicant (ID
+    number always masked), the accepting service point, the statutory time limit and the
+    expected date, in Chinese as every printed document."""
+    matter = application.matter
+    accepted = timezone.localtime(application.accepted_at) if application.accepted_at else None
+    point = application.service_point
+    days = matter.time_limit_days
+    return {
+        "title": "受理回执",
+        "number": application.number,
+        "matter": matter.name,
+        "department": matter.department.name,
+        "applicant": application.applicant.name,
+        "id_number": mask(application.applicant.id_number),
+        "channel": CHANNEL_LABELS.get(application.channel, application.channel),
+        "service_point": point.name if point is not None else "",
+        "service_point_address": point.address if point is not None else "",
+        "service_point_phone": point.phone if point is not None else "",
+        "accepted_at": f"{_chinese_date(accepted.date())} {accepted:%H:%M}" if accepted else "",
+        "accepted_date": _chinese_date(accepted.date()) if accepted else "",
+        "time_limit": f"{days}个工作日" if days else "即办",
+        "deadline": _chinese_date(application.deadline) if application.deadline else "",
+        "promised": f"{matter.promised_days}个工作日" if matter.promised_days else "",
+        "notes": list(RECEIPT_NOTES),
+        "issuer": point.name if point is not None else matter.department.name,
+        "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def receipt_pdf(*, principal: Principal, application: Application) -> bytes:
+    """The acceptance receipt of an accepted application (StateConflict before acceptance, or
+    while it is back with the applicant or waiting to be accepted again). A member of staff
+    printing it is audited (``application.receipt_pdf``); the applicant downloads their own."""
+    if application.accepted_at is None or application.status in RECEIPT_NOT_YET:
+        raise StateConflict(
+            _(
+                "There is no acceptance receipt: the application has not been accepted "
+                "(status: %(s)s)."
+            )
+            % {"s": application.get_status_display()},
+            status=application.status,
+        )
+    pdf = _render("receipt", receipt_data(application), application.number)
+    if principal.kind == "staff":
+        audit_record(
+            actor=principal.actor(),
+            action=AuditAction.APPLICATION_RECEIPT_PDF,
+            subject=person_subject(application.applicant.id_number),
+            detail={"application": str(application.id), "unmasked": False},
+        )
     return pdf

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from govdesk.applications.lifecycle import Action, Status
+from govdesk.applications.lifecycle import RECEIPT_NOT_YET, Action, Status
 from govdesk.applications.materials import MaterialStatus
 
 
@@ -138,6 +138,8 @@ class ApplicationDetail:
     certificate: dict[str, Any] | None
     outcome: dict[str, Any] = field(default_factory=dict)
     last_return: ReturnInfo | None = None
+    accepted_at: datetime | None = None
+    service_point: str = ""
 
     @property
     def editable(self) -> bool:
@@ -158,6 +160,11 @@ class ApplicationDetail:
         """The return the applicant is to answer now (the application is returned)."""
         return self.last_return if self.status == Status.RETURNED else None
 
+    @property
+    def has_receipt(self) -> bool:
+        """An acceptance receipt exists: accepted, and not returned or back for acceptance."""
+        return self.accepted_at is not None and self.status not in RECEIPT_NOT_YET
+
 
 @dataclass(frozen=True)
 class ApplicationSummary:
@@ -177,3 +184,9 @@ class ApplicationSummary:
     deadline: date | None
     editable: bool
     timeline: list[TimelineEvent] = field(default_factory=list)
+    accepted_at: datetime | None = None
+
+    @property
+    def has_receipt(self) -> bool:
+        """An acceptance receipt exists (as ``ApplicationDetail.has_receipt``)."""
+        return self.accepted_at is not None and self.status not in RECEIPT_NOT_YET

@@ -40,7 +40,12 @@ from govdesk.people.sources import registry
 def get_application(*, principal: Principal, application_id: UUID | str) -> Application:
     try:
         application = Application.objects.select_related(
-            "matter", "matter__department", "applicant", "region", "bundle_run__bundle"
+            "matter",
+            "matter__department",
+            "applicant",
+            "region",
+            "bundle_run__bundle",
+            "service_point",
         ).get(pk=application_id)
     except (Application.DoesNotExist, ValueError) as exc:
         raise NotFound(_("No such application.")) from exc
@@ -230,6 +235,8 @@ def application_detail(
         certificate=application.outcome.get("certificate"),
         outcome={k: v for k, v in application.outcome.items() if k != "certificate"},
         last_return=last_return(application, fields, label_of, show_full=show_full),
+        accepted_at=application.accepted_at,
+        service_point=application.service_point.name if application.service_point else "",
     )
 
 
@@ -297,6 +304,7 @@ def application_list(
             deadline=a.deadline,
             editable=policies.may_edit(principal, a),
             timeline=[_event(e) for e in a.events.all()] if with_timeline else [],
+            accepted_at=a.accepted_at,
         )
         for a in found
     ]

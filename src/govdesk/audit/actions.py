@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     )
     APPLICATION_UPLOAD = "application.upload", _("Material uploaded")
     APPLICATION_UPLOAD_READ = "application.upload_read", _("Uploaded material read")
+    APPLICATION_RECEIPT_PDF = "application.receipt_pdf", _("Acceptance receipt printed")
     BUNDLE_START = "bundle.start", _("Bundle started")
     BUNDLE_RESUME = "bundle.resume", _("Bundle resumed")
     # People and facts.

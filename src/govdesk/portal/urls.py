@@ -43,6 +43,11 @@ urlpatterns = [
         views.template_pdf,
         name="template_pdf",
     ),
+    path(
+        "me/applications/<uuid:application_id>/receipt.pdf",
+        views.receipt_pdf,
+        name="receipt_pdf",
+    ),
     path("me/certificates/", views.my_certificates, name="my_certificates"),
     path(
         "me/certificates/<str:number>/download/",

@@ -590,6 +590,15 @@ def template_pdf(
     return pdf_response(pdf, f"{found.number}-{code}", download=True)
 
 
+@resident_view
+def receipt_pdf(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
+    """The acceptance receipt (受理回执) of the resident's own accepted application."""
+    principal = resident_principal(request, person)
+    found = _application_for(request, person, application_id)
+    pdf = printing.receipt_pdf(principal=principal, application=found)
+    return pdf_response(pdf, f"{found.number}-receipt", download=True)
+
+
 @require_POST
 @resident_view
 def application_submit(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:

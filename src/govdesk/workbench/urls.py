@@ -68,4 +68,9 @@ urlpatterns = [
         views.template_pdf,
         name="template_pdf",
     ),
+    path(
+        "applications/<uuid:application_id>/receipt.pdf",
+        views.receipt_pdf,
+        name="receipt_pdf",
+    ),
 ]

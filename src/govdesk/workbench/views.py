@@ -743,3 +743,16 @@ def template_pdf(request: HttpRequest, application_id: UUID, code: str) -> HttpR
         for_signature=request.GET.get("for") == "signature",
     )
     return pdf_response(pdf, f"{found.number}-{code}")
+
+
+@require_GET
+@staff_view
+def receipt_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """The acceptance receipt (受理回执), printed at the window after acceptance (audited)."""
+    from govdesk.applications.printing import receipt_pdf as render_receipt
+
+    principal = principal_of(request)
+    found = selectors.get_application(principal=principal, application_id=application_id)
+    return pdf_response(
+        render_receipt(principal=principal, application=found), f"{found.number}-receipt"
+    )
