@@ -97,6 +97,12 @@ def pdf_text(document: bytes) -> str:
     return done.stdout.decode("utf-8")
 
 
+@pytest.fixture
+def demo_sms(settings: Any) -> None:
+    """The resident sign-in code is shown on the page (the demo's flag)."""
+    settings.DEMO_SMS_ON_SCREEN = True
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -110,6 +116,12 @@ def _audit_checkpoints_per_test(settings: Any, tmp_path: Path) -> None:
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
     settings.AUDIT_CHECKPOINT_EVERY_ROWS = 0
     settings.AUDIT_CHECKPOINT_MINUTES = 0
+
+
+@pytest.fixture(autouse=True)
+def _uploads_per_test(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files go to the test's own folder, never into var/."""
+    settings.DATA_DIR = tmp_path / "data"
 
 
 @pytest.fixture(autouse=True)

@@ -21,11 +21,6 @@ CERT = "CERT-RESIDENT-POPULATION"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_sms(settings: Any) -> None:
-    settings.DEMO_SMS_ON_SCREEN = True
-
-
 def _html(response: Any) -> str:
     return str(response.content.decode())
 
@@ -86,7 +81,8 @@ def test_every_guide_renders_in_three_languages(client: Client) -> None:
 def test_guide_says_before_during_after(client: Client) -> None:
     html = _html(client.get(f"/matters/{CERT}/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "常住人口信息证明" in html
-    assert "badge-fetched" in html  # what the platform fetches itself
+    # What the platform looks up itself: needed only if it does not hold it for you.
+    assert 'data-need="unless_held"' in html and "badge-maybe" in html
     assert 'class="p-steps"' in html
     assert "不收费" in html
     assert "working days" in html or "工作日" in html

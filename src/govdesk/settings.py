@@ -543,6 +543,25 @@ PKI_DIR = Path(
     )
     or VAR_DIR / "pki"
 )
+# Files uploaded for applications (photos and PDFs of materials): outside the database, under
+# random names, read only through the application's access check (applications/uploads.py).
+DATA_DIR = Path(
+    env_str(
+        "GOVDESK_DATA_DIR",
+        "",
+        "Folder of the files residents and staff upload as materials of applications (photos "
+        "and PDFs), kept outside the database under random names and served only to those who "
+        "may see the application. Empty: data/ under GOVDESK_VAR_DIR. Back it up with the "
+        "database; only the application servers need to read and write it.",
+    )
+    or VAR_DIR / "data"
+)
+UPLOAD_MAX_BYTES = env_int(
+    "GOVDESK_UPLOAD_MAX_BYTES",
+    10 * 1024 * 1024,
+    "Largest file accepted as an uploaded material, in bytes (a JPEG or PNG photo or a PDF; "
+    "the type is checked from the file's content). Larger files are refused with a message.",
+)
 SIGNING_KEY_PASSPHRASE = _key_from_env_or_file(
     "GOVDESK_SIGNING_KEY_PASSPHRASE",
     "Passphrase that encrypts the signing keys in GOVDESK_PKI_DIR. If unset, a development "

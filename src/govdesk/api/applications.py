@@ -5,23 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, P, QueryEx, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import StringConstraints, field_validator
 
 from govdesk.api.auth import principal_of
 from govdesk.api.errors import BODY_ERRORS, ErrorOut, ValidationErrorOut
-from govdesk.api.params import PDF_RESPONSE, Code, IdNumber
-from govdesk.applications import lifecycle, selectors, services
+from govdesk.api.params import PDF_RESPONSE, TEMPLATE_PATTERN, UPLOAD_RESPONSE, Code, IdNumber
+from govdesk.applications import lifecycle, printing, selectors, services, uploads
+from govdesk.applications.materials import MaterialStatus
 from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
-from govdesk.applications.readmodels import ApplicationDetail
+from govdesk.applications.readmodels import ApplicationDetail, ReturnInfo
 from govdesk.common.principal import Principal
-from govdesk.presentation.http import pdf_response
+from govdesk.presentation.http import file_response, pdf_response
 
 router = Router(tags=["applications"])
 bundles_router = Router(tags=["bundles"])
@@ -52,6 +53,14 @@ class ActionIn(Schema):
     )
     comment: str = ""
     version: int | None = None
+    return_fields: list[str] = Field(
+        default_factory=list,
+        description="With return: the form fields (keys) the applicant must correct or add",
+    )
+    return_materials: list[str] = Field(
+        default_factory=list,
+        description="With return: the materials (names) the applicant must provide again",
+    )
 
     @field_validator("action")
     @classmethod
@@ -90,12 +99,52 @@ class FieldOut(Schema):
     conflict: dict[str, Any] | None
 
 
+class UploadOut(Schema):
+    id: str
+    content_type: str = Field(description="image/jpeg | image/png | application/pdf")
+    size: int
+    sha256: str
+    uploaded_at: str
+    url: str = Field(description="GET it (the applicant, or staff covering the application)")
+
+
 class MaterialOut(Schema):
     name: str
-    status: str = Field(description="licence | registry | required | provided")
+    status: str = Field(description="licence | registry | required | provided | uploaded")
     evidence: str
     required: bool
     licence_type: str
+    need: str = Field(description="What the guide says of it: generated | unless_held | resident")
+    template: str = Field(description="Code of the form to complete and sign, or empty")
+    template_url: str | None = Field(
+        description="The form filled with what is known (PDF), where the material has one"
+    )
+    upload: UploadOut | None
+
+
+class FieldChangeOut(Schema):
+    key: str
+    label: str
+    before: Any
+    after: Any
+
+
+class MaterialChangeOut(Schema):
+    name: str
+    before: str = Field(description="provided | uploaded | empty (not provided)")
+    after: str
+    replaced: bool
+
+
+class ReturnOut(Schema):
+    at: str
+    actor: str
+    role: str
+    comment: str
+    fields: list[str] = Field(description="Form fields (keys) named to correct or add")
+    materials: list[str] = Field(description="Materials (names) named to provide again")
+    changes: list[FieldChangeOut] = Field(description="Values changed since the return")
+    material_changes: list[MaterialChangeOut]
 
 
 class EventOut(Schema):
@@ -130,6 +179,10 @@ class ApplicationOut(Schema):
     allowed_actions: list[str]
     certificate: dict[str, Any] | None
     outcome: dict[str, Any]
+    last_return: ReturnOut | None = Field(
+        description="The latest return for correction, with what changed since"
+    )
+    receipt_url: str | None = Field(description="The acceptance receipt (PDF), once accepted")
 
 
 class StepOut(Schema):
@@ -167,6 +220,7 @@ def _iso(moment: datetime | date | None) -> str | None:
 
 def application_json(detail: ApplicationDetail) -> dict[str, Any]:
     """The application as ``ApplicationOut`` says."""
+    base = f"/api/v1/applications/{detail.id}"
     return {
         "id": str(detail.id),
         "number": detail.number,
@@ -194,8 +248,8 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
             "pdf_url": f"/api/v1/applications/{detail.id}/form.pdf",
         },
         "fields": [asdict(f) for f in detail.fields],
-        "materials": [m.as_json() for m in detail.materials],
-        "optional_materials": [m.as_json() for m in detail.optional_materials],
+        "materials": [_material_json(detail, m) for m in detail.materials],
+        "optional_materials": [_material_json(detail, m) for m in detail.optional_materials],
         "timeline": [
             {
                 "action": e.action,
@@ -211,6 +265,35 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
         "allowed_actions": [str(a) for a in detail.allowed_actions],
         "certificate": detail.certificate,
         "outcome": detail.outcome,
+        "last_return": _return_json(detail.last_return),
+        "receipt_url": f"{base}/receipt.pdf" if detail.has_receipt else None,
+    }
+
+
+def _material_json(detail: ApplicationDetail, m: MaterialStatus) -> dict[str, Any]:
+    base = f"/api/v1/applications/{detail.id}"
+    found = m.as_json()
+    if m.upload is not None:
+        found["upload"]["url"] = f"{base}/uploads/{m.upload.id}"
+    found["template_url"] = f"{base}/templates/{m.template}.pdf" if m.template else None
+    return found
+
+
+def _return_json(info: ReturnInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {
+        "at": _iso(info.at),
+        "actor": info.actor,
+        "role": info.role,
+        "comment": info.comment,
+        "fields": info.fields,
+        "materials": info.materials,
+        "changes": [
+            {"key": c.key, "label": c.label, "before": c.before, "after": c.after}
+            for c in info.changes
+        ],
+        "material_changes": [asdict(c) for c in info.material_changes],
     }
 
 
@@ -350,6 +433,8 @@ def act(request: HttpRequest, application_id: UUID, payload: ActionIn) -> Status
             action=payload.action,
             comment=payload.comment,
             version=payload.version,
+            return_fields=payload.return_fields,
+            return_materials=payload.return_materials,
         ),
         body=payload.model_dump(),
     )
@@ -396,6 +481,60 @@ def form_pdf(
         principal=principal, application=application, for_signature=for_ == "signature"
     )
     return pdf_response(pdf, application.number)
+
+
+@router.get(
+    "/{application_id}/receipt.pdf",
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=PDF_RESPONSE,
+    summary="The acceptance receipt (受理回执), once the application is accepted",
+)
+def receipt_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """Number, matter, applicant (ID number masked), the accepting service point, the
+    statutory time limit and the expected date. 409 before acceptance, or while the
+    application is back with the applicant or waiting to be accepted again. Staff prints are
+    audited."""
+    principal = principal_of(request)
+    application = selectors.get_application(principal=principal, application_id=application_id)
+    pdf = printing.receipt_pdf(principal=principal, application=application)
+    return pdf_response(pdf, f"{application.number}-receipt")
+
+
+@router.get(
+    "/{application_id}/templates/{template}.pdf",
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=PDF_RESPONSE,
+    summary="A material's form to complete and sign, filled with what is known",
+)
+def template_pdf(
+    request: HttpRequest,
+    application_id: UUID,
+    template: Annotated[str, StringConstraints(pattern=TEMPLATE_PATTERN, max_length=64)],
+) -> HttpResponse:
+    """``template`` is a material's ``template`` code (see ``materials``). Numbers are masked,
+    as on the application form."""
+    principal = principal_of(request)
+    application = selectors.get_application(principal=principal, application_id=application_id)
+    pdf = printing.material_template_pdf(
+        principal=principal, application=application, code=template
+    )
+    return pdf_response(pdf, f"{application.number}-{template}")
+
+
+@router.get(
+    "/{application_id}/uploads/{upload_id}",
+    response={200: None, **RESPONSES, 503: ErrorOut},
+    openapi_extra=UPLOAD_RESPONSE,
+    summary="A material uploaded for the application (the file as stored)",
+)
+def upload_file(request: HttpRequest, application_id: UUID, upload_id: UUID) -> HttpResponse:
+    """For the applicant and staff covering the application; every read is audited."""
+    upload, content = uploads.upload_read(
+        principal=principal_of(request), application_id=application_id, upload_id=upload_id
+    )
+    return file_response(
+        content, upload.content_type, uploads.download_name(upload.application, upload)
+    )
 
 
 @bundles_router.post(

@@ -42,3 +42,19 @@ PDF_RESPONSE: dict[str, Any] = {
         }
     }
 }
+
+#: The code of a material's template (``household_income_declaration``).
+TEMPLATE_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+#: ``openapi_extra`` of an operation that answers 200 with an uploaded file.
+UPLOAD_RESPONSE: dict[str, Any] = {
+    "responses": {
+        200: {
+            "description": "The file as uploaded: a JPEG or PNG photo, or a PDF",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ("image/jpeg", "image/png", "application/pdf")
+            },
+        }
+    }
+}

@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     REFUSE = "refuse", _("Refused")
     COMPLETE = "complete", _("Completed")
     RETRY = "retry", _("Issuance tried again")
+    UPLOAD = "upload", _("Material uploaded")
 
 
 #: Levels at which a matter is decided by a district or city approver after a first review.
@@ -167,6 +168,9 @@ FINAL_STATUSES: tuple[Status, ...] = tuple(
 OPEN_STATUSES: tuple[Status, ...] = tuple(
     s for s in Status if any(t.source == s and t.action != Action.COMPLETE for t in TRANSITIONS)
 )
+#: Statuses in which an application that was accepted has no valid acceptance receipt: back
+#: with the applicant, or submitted again and waiting to be accepted again.
+RECEIPT_NOT_YET: tuple[Status, ...] = (*EDITABLE_STATUSES, Status.SUBMITTED)
 #: Statuses after approval, whose outcomes (a certificate …) may be run and retried.
 OUTCOME_STATUSES: tuple[Status, ...] = (Status.APPROVED, Status.COMPLETED)
 

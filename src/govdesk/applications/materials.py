@@ -1,30 +1,77 @@
 """“Check the system first”: each required material is resolved to an e-licence the library
 holds, to registry data, or to the application form the platform generates; only what is
-left may be requested from the resident."""
+left may be requested from the resident, who may upload it (or bring it to the window).
+
+The resolution starts from the material's ``need`` (``catalog.models.MaterialNeed``), which is
+what the guide tells anyone: a material the guide calls generated is generated; one it says is
+needed only if the system does not hold it is looked up first; one it says the resident
+provides is asked of the resident. ``STATUSES_BY_NEED`` states the agreement, and a test holds
+both pages to it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govdesk.catalog.models import MaterialRequirement
+from govdesk.catalog.models import MaterialNeed, MaterialRequirement
 from govdesk.forms.prefill import prefill
 from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import LicenceType, Source
 from govdesk.people.sources import registry
 
+#: Statuses of a material the applicant's side provides (and may upload while editable).
+FROM_APPLICANT = frozenset({"required", "provided", "uploaded"})
+#: What a material's status may be, for one applicant, given what the guide says of it.
+STATUSES_BY_NEED: dict[str, frozenset[str]] = {
+    MaterialNeed.GENERATED: frozenset({"registry"}),
+    MaterialNeed.UNLESS_HELD: FROM_APPLICANT | {"licence", "registry"},
+    MaterialNeed.RESIDENT: FROM_APPLICANT,
+}
+
+
+@dataclass(frozen=True)
+class UploadRef:
+    """The file uploaded for a material (never its content)."""
+
+    id: UUID
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_by_role: str
+    uploaded_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "uploaded_at": self.uploaded_at.isoformat(),
+        }
+
 
 @dataclass(frozen=True)
 class MaterialStatus:
     name: str
-    status: str  # licence | registry | required | provided
+    status: str  # licence | registry | required | provided | uploaded
     evidence: str
     required: bool
     licence_type: str = ""
+    need: str = MaterialNeed.RESIDENT
+    template: str = ""  # the form definition printed for the resident to complete and sign
+    upload: UploadRef | None = field(default=None)
+
+    @property
+    def from_applicant(self) -> bool:
+        """The applicant's side provides it (bring or upload): the system holds nothing."""
+        return self.status in FROM_APPLICANT
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -33,6 +80,9 @@ class MaterialStatus:
             "evidence": self.evidence,
             "required": self.required,
             "licence_type": self.licence_type,
+            "need": str(self.need),
+            "template": self.template,
+            "upload": self.upload.as_json() if self.upload is not None else None,
         }
 
 
@@ -42,9 +92,11 @@ def resolve_materials(
     requirements: Sequence[MaterialRequirement],
     provided: Sequence[str],
     produced_earlier: dict[str, str],
+    uploads: Mapping[str, UploadRef] | None = None,
 ) -> tuple[list[MaterialStatus], list[MaterialStatus]]:
     """(materials, optional_materials). ``produced_earlier`` maps an e-licence type to the
-    earlier bundle step that will issue it."""
+    earlier bundle step that will issue it; ``uploads`` maps a material's name to the file
+    uploaded for it."""
     wanted = {f"licence.{r.licence_type}" for r in requirements if r.licence_type}
     found: dict[str, Any] = dict(
         registry().lookup(subjects=[id_number], elements=wanted).get(id_number, {})
@@ -60,11 +112,10 @@ def resolve_materials(
         for key, item in resolved.items():
             if item.value not in (None, "", []) and item.source != "default":
                 found[key] = item
-    today = date.today().isoformat()
     needed: list[MaterialStatus] = []
     optional: list[MaterialStatus] = []
     for r in requirements:
-        status = _resolve(r, found, provided, produced_earlier, today)
+        status = _resolve(r, found, provided, produced_earlier, uploads or {})
         if r.required or status.status != "required":
             needed.append(status)
         else:
@@ -77,15 +128,46 @@ def _resolve(
     found: dict[str, Any],
     provided: Sequence[str],
     produced_earlier: dict[str, str],
-    today: str,
+    uploads: Mapping[str, UploadRef],
 ) -> MaterialStatus:
-    if r.generated_form:
+    need = r.need
+    if need == MaterialNeed.GENERATED:
         return MaterialStatus(
             r.name,
             "registry",
             _("Generated by the platform from the data it holds; print and sign."),
             r.required,
+            need=need,
         )
+    if need == MaterialNeed.UNLESS_HELD:
+        held = _held(r, found, produced_earlier)
+        if held is not None:
+            return held
+    upload = uploads.get(r.name)
+    if r.name in provided:
+        status, evidence = "provided", _("Checked at the window")
+    elif upload is not None:
+        status = "uploaded"
+        evidence = _("Uploaded on %(date)s: %(kind)s, %(size)s") % {
+            "date": f"{timezone.localtime(upload.uploaded_at):%Y-%m-%d}",
+            "kind": KIND_NAMES.get(upload.content_type, upload.content_type),
+            "size": file_size(upload.size),
+        }
+    elif need == MaterialNeed.UNLESS_HELD:
+        status = "required"
+        evidence = r.note or _("The system does not hold it for you: bring it or upload it.")
+    else:
+        status = "required"
+        evidence = r.note or _("Not held by any registry: bring it or upload it.")
+    return MaterialStatus(
+        r.name, status, evidence, r.required, r.licence_type, need, r.template, upload
+    )
+
+
+def _held(
+    r: MaterialRequirement, found: dict[str, Any], produced_earlier: dict[str, str]
+) -> MaterialStatus | None:
+    """The material as the system holds it for this person, or None if it does not."""
     if r.licence_type:
         item = found.get(f"licence.{r.licence_type}")
         label = (
@@ -103,22 +185,32 @@ def _resolve(
                 "issuer": item.value.get("issuer", ""),
                 "until": until,
             }
-            return MaterialStatus(r.name, "licence", evidence, r.required, r.licence_type)
+            return MaterialStatus(
+                r.name, "licence", evidence, r.required, r.licence_type, need=r.need
+            )
         if r.licence_type in produced_earlier:
             evidence = _("Issued as an e-licence by an earlier step of this bundle: %(step)s") % {
                 "step": produced_earlier[r.licence_type]
             }
-            return MaterialStatus(r.name, "licence", evidence, r.required, r.licence_type)
+            return MaterialStatus(
+                r.name, "licence", evidence, r.required, r.licence_type, need=r.need
+            )
     if r.elements and all(found.get(key) is not None for key in r.elements):
         sources = sorted({_source_name(found[key]) for key in r.elements})
         evidence = _("Read from the registry (%(sources)s)") % {"sources": ", ".join(sources)}
-        return MaterialStatus(r.name, "registry", evidence, r.required, r.licence_type)
-    if r.name in provided:
-        return MaterialStatus(
-            r.name, "provided", _("Checked at the window"), r.required, r.licence_type
-        )
-    note = r.note or _("Not held by any registry: bring it or upload it.")
-    return MaterialStatus(r.name, "required", note, r.required, r.licence_type)
+        return MaterialStatus(r.name, "registry", evidence, r.required, r.licence_type, need=r.need)
+    return None
+
+
+#: What a person calls each kind of file that may be uploaded.
+KIND_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "application/pdf": "PDF"}
+
+
+def file_size(size: int) -> str:
+    """``2.4 MB``, ``310 KB``: a size as people read it."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 def _source_name(item: Any) -> str:

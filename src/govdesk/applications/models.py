@@ -23,6 +23,7 @@ __all__ = [
     "BundleRun",
     "Channel",
     "IdempotentRequest",
+    "MaterialUpload",
     "NumberTicket",
     "OutcomeIntent",
     "Status",
@@ -111,6 +112,40 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.action}"
+
+
+class MaterialUpload(models.Model):
+    """A photo or PDF of a material, uploaded by the applicant's side (the resident, or a
+    clerk at the window). The file lives outside the database (``settings.DATA_DIR``) under
+    ``path``, a random name; this row says what it is. Replacing it keeps the row (with
+    ``replaced_at``) and deletes the file: one current upload per application and material."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="uploads")
+    material = models.CharField(_("material"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=32)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    path = models.CharField(_("stored as"), max_length=80, unique=True)
+    uploaded_by = models.CharField(_("uploaded by"), max_length=150)
+    uploaded_by_role = models.CharField(_("role"), max_length=32)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uploaded material")
+        verbose_name_plural = _("uploaded materials")
+        ordering = ["uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "material"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="upload_one_current_per_material",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.material}"
 
 
 class NumberTicket(models.Model):

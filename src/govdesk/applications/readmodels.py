@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from govdesk.applications.lifecycle import Action, Status
+from govdesk.applications.lifecycle import RECEIPT_NOT_YET, Action, Status
 from govdesk.applications.materials import MaterialStatus
 
 
@@ -79,6 +79,51 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """A value that changed since the application was returned (masked as the reader sees
+    values)."""
+
+    key: str
+    label: str
+    type: str
+    choices: list[list[str]]
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class MaterialChange:
+    """A material provided differently since the return: ``before`` and ``after`` are
+    ``provided`` (checked at the window), ``uploaded`` or empty (not provided); ``replaced``
+    when a new file replaced the one uploaded before."""
+
+    name: str
+    before: str
+    after: str
+    replaced: bool = False
+
+
+@dataclass(frozen=True)
+class ReturnInfo:
+    """The latest return for correction: who returned it, when and why, what they named
+    (form fields by key and label, materials by name), and what changed since."""
+
+    at: datetime
+    actor: str
+    role: str
+    comment: str
+    fields: list[str]
+    field_labels: list[str]
+    materials: list[str]
+    changes: list[FieldChange]
+    material_changes: list[MaterialChange]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes or self.material_changes)
+
+
+@dataclass(frozen=True)
 class ApplicationDetail:
     """The application as a screen or the API shows it in full."""
 
@@ -109,6 +154,9 @@ class ApplicationDetail:
     outcomes_waiting_since: datetime | None = None
     #: … for longer than ``OUTCOME_OVERDUE_MINUTES``: staff should look (and may try again).
     outcomes_overdue: bool = False
+    last_return: ReturnInfo | None = None
+    accepted_at: datetime | None = None
+    service_point: str = ""
 
     @property
     def editable(self) -> bool:
@@ -123,6 +171,16 @@ class ApplicationDetail:
     @property
     def missing(self) -> list[FieldValue]:
         return [f for f in self.fields if f.missing]
+
+    @property
+    def returned(self) -> ReturnInfo | None:
+        """The return the applicant is to answer now (the application is returned)."""
+        return self.last_return if self.status == Status.RETURNED else None
+
+    @property
+    def has_receipt(self) -> bool:
+        """An acceptance receipt exists: accepted, and not returned or back for acceptance."""
+        return self.accepted_at is not None and self.status not in RECEIPT_NOT_YET
 
 
 @dataclass(frozen=True)
@@ -146,3 +204,9 @@ class ApplicationSummary:
     #: The error of an outcome that failed (the certificate not issued), if one did.
     outcome_error: str = ""
     timeline: list[TimelineEvent] = field(default_factory=list)
+    accepted_at: datetime | None = None
+
+    @property
+    def has_receipt(self) -> bool:
+        """An acceptance receipt exists (as ``ApplicationDetail.has_receipt``)."""
+        return self.accepted_at is not None and self.status not in RECEIPT_NOT_YET

@@ -16,8 +16,13 @@ from django.utils.translation import gettext as _
 from govdesk.applications import lifecycle, policies
 from govdesk.applications.errors import NotFound
 from govdesk.applications.lifecycle import OPEN_STATUSES, Status
-from govdesk.applications.materials import resolve_materials
-from govdesk.applications.models import Application, ApplicationEvent, OutcomeIntent
+from govdesk.applications.materials import UploadRef, resolve_materials
+from govdesk.applications.models import (
+    Application,
+    ApplicationEvent,
+    MaterialUpload,
+    OutcomeIntent,
+)
 from govdesk.applications.readmodels import (
     ApplicationDetail,
     ApplicationSummary,
@@ -27,12 +32,13 @@ from govdesk.applications.readmodels import (
     Offer,
     TimelineEvent,
 )
+from govdesk.applications.returns import last_return, shown
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_list_read, audit_record, person_subject
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter, OfferRule
 from govdesk.catalog.offers import OfferRuleError, Rule
-from govdesk.common.idnumbers import mask, mask_value
+from govdesk.common.idnumbers import mask
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
 from govdesk.forms.models import DataElement, FormDefinition
@@ -46,7 +52,12 @@ logger = logging.getLogger(__name__)
 def get_application(*, principal: Principal, application_id: UUID | str) -> Application:
     try:
         application = Application.objects.select_related(
-            "matter", "matter__department", "applicant", "region", "bundle_run__bundle"
+            "matter",
+            "matter__department",
+            "applicant",
+            "region",
+            "bundle_run__bundle",
+            "service_point",
         ).get(pk=application_id)
     except (Application.DoesNotExist, ValueError) as exc:
         raise NotFound(_("No such application.")) from exc
@@ -161,6 +172,7 @@ def application_detail(
         requirements=list(application.matter.materials.all()),
         provided=application.materials_provided,
         produced_earlier=produced,
+        uploads=current_uploads(application),
     )
     if principal.kind == "staff":
         audit_record(
@@ -180,6 +192,7 @@ def application_detail(
         if lang == "en"
         else {}
     )
+    label_of = {key: labels.get(key) or text(r.label, lang=lang) for key, r in fields.items()}
     matter = application.matter
     run = application.bundle_run if application.bundle_run_id else None
     waiting_since = (
@@ -219,13 +232,11 @@ def application_detail(
         fields=[
             FieldValue(
                 key=r.key,
-                label=labels.get(r.key) or text(r.label, lang=lang),
+                label=label_of[r.key],
                 type=r.type,
                 choices=r.choices,
                 section=sections.get(r.key, ""),
-                value=r.value
-                if show_full or r.sensitivity != "sensitive"
-                else mask_value(r.type, r.value),
+                value=shown(r, r.value, show_full=show_full),
                 source=r.source,
                 origin=r.origin,
                 as_of=r.as_of,
@@ -245,7 +256,26 @@ def application_detail(
         outcomes_waiting_since=waiting_since,
         outcomes_overdue=waiting_since is not None
         and timezone.now() - waiting_since >= timedelta(minutes=settings.OUTCOME_OVERDUE_MINUTES),
+        last_return=last_return(application, fields, label_of, show_full=show_full),
+        accepted_at=application.accepted_at,
+        service_point=application.service_point.name if application.service_point else "",
     )
+
+
+def current_uploads(application: Application) -> dict[str, UploadRef]:
+    """The current upload of each material of the application, by material name (one query)."""
+    return {
+        u.material: UploadRef(
+            id=u.id,
+            content_type=u.content_type,
+            size=u.size,
+            sha256=u.sha256,
+            uploaded_by=u.uploaded_by,
+            uploaded_by_role=u.uploaded_by_role,
+            uploaded_at=u.uploaded_at,
+        )
+        for u in MaterialUpload.objects.filter(application=application, replaced_at__isnull=True)
+    }
 
 
 def _event(e: ApplicationEvent) -> TimelineEvent:
@@ -335,6 +365,7 @@ def _summaries(
             decided_at=a.decided_at,
             outcome_error=_outcome_error(a.outcome),
             timeline=[_event(e) for e in a.events.all()] if with_timeline else [],
+            accepted_at=a.accepted_at,
         )
         for a in found
     ]

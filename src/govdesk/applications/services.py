@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -50,6 +50,7 @@ from govdesk.applications.models import (
     NumberTicket,
     OutcomeIntent,
 )
+from govdesk.applications.returns import return_detail
 from govdesk.applications.selectors import current_application, ensure_readable
 from govdesk.applications.workdays import add_working_days
 from govdesk.audit.actions import AuditAction
@@ -394,9 +395,12 @@ def application_act(
     action: str,
     comment: str = "",
     version: int | None = None,
+    return_fields: Sequence[str] = (),
+    return_materials: Sequence[str] = (),
 ) -> Application:
     """A decision (``lifecycle.DECISIONS``: accept, return, approve, refuse, complete) by the
-    role and level the lifecycle table names; a reason where the table asks for one."""
+    role and level the lifecycle table names; a reason where the table asks for one. A return
+    may name the form fields and materials to correct or add (``returns.return_detail``)."""
     application = _locked(application_id)
     ensure_readable(principal, application)
     if action not in lifecycle.DECISIONS:
@@ -423,6 +427,11 @@ def application_act(
         )
     if step.needs_reason and not comment.strip():
         raise InvalidFields(_("Say why."), {"comment": _("A reason is required.")})
+    named = (
+        return_detail(application, return_fields, return_materials)
+        if decision == Action.RETURN
+        else None
+    )
     from_status = application.status
     application.status = step.target
     now = timezone.now()
@@ -437,7 +446,7 @@ def application_act(
         application.decided_at = now
     application.version += 1
     application.save()
-    _event(application, principal, step.event_action, from_status, comment=comment)
+    _event(application, principal, step.event_action, from_status, comment=comment, detail=named)
     if application.status == Status.APPROVED:
         # The intent commits with the approval (ADR 13): what follows it cannot be lost to a
         # process that dies after the commit. Enqueueing the dispatcher is only a nudge.

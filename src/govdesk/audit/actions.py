@@ -29,6 +29,13 @@ class AuditAction(models.TextChoices):
         "application.form_signature",
         _("Application form printed for signature, numbers in full"),
     )
+    APPLICATION_TEMPLATE_PDF = (
+        "application.template_pdf",
+        _("Template of a material printed, filled with what is known"),
+    )
+    APPLICATION_UPLOAD = "application.upload", _("Material uploaded")
+    APPLICATION_UPLOAD_READ = "application.upload_read", _("Uploaded material read")
+    APPLICATION_RECEIPT_PDF = "application.receipt_pdf", _("Acceptance receipt printed")
     BUNDLE_START = "bundle.start", _("Bundle started")
     BUNDLE_RESUME = "bundle.resume", _("Bundle resumed")
     # People and facts.

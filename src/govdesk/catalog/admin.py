@@ -27,7 +27,16 @@ from govdesk.catalog.models import (
 class MaterialInline(admin.TabularInline):  # type: ignore[type-arg]
     model = MaterialRequirement
     extra = 0
-    fields = ["order", "name", "required", "licence_type", "elements", "generated_form", "note"]
+    fields = [
+        "order",
+        "name",
+        "required",
+        "licence_type",
+        "elements",
+        "generated_form",
+        "template",
+        "note",
+    ]
 
 
 @admin.register(Matter)

@@ -80,11 +80,12 @@ def _code_problems(where: str, codes: list[Any]) -> list[str]:
 FORM_NAME = re.compile(r"(申请|登记|申领|参保|认定|审批|备案|变更)[^》]*表》?$")
 
 
-def _is_generated_form(name: str, by: dict[str, Any]) -> bool:
-    """The application form itself: the platform generates it filled from facts."""
+def _is_generated_form(name: str, by: dict[str, Any], template: str = "") -> bool:
+    """The application form itself: the platform generates it filled from facts. A material
+    with a ``template`` is not: the resident completes and signs that one."""
     if by.get("form"):
         return True
-    return not by and bool(FORM_NAME.search(name.strip()))
+    return not by and not template and bool(FORM_NAME.search(name.strip()))
 
 
 def _materials(matter: Matter, items: list[dict[str, Any]]) -> None:
@@ -92,6 +93,7 @@ def _materials(matter: Matter, items: list[dict[str, Any]]) -> None:
     rows = []
     for order, item in enumerate(items or []):
         by = item.get("satisfied_by") or {}
+        template = str(item.get("template") or "")
         rows.append(
             MaterialRequirement(
                 matter=matter,
@@ -100,8 +102,9 @@ def _materials(matter: Matter, items: list[dict[str, Any]]) -> None:
                 required=bool(item.get("required", True)),
                 licence_type=str(by.get("licence") or ""),
                 elements=list(by.get("elements") or []),
-                generated_form=_is_generated_form(str(item["name"]), by),
+                generated_form=_is_generated_form(str(item["name"]), by, template),
                 note=str(item.get("note") or "")[:300],
+                template=template,
             )
         )
     MaterialRequirement.objects.bulk_create(rows)

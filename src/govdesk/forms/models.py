@@ -37,13 +37,19 @@ class DataElement(models.Model):
 
 
 class FormDefinition(models.Model):
+    """A matter's printable application form, or (no matter) the template of a material that
+    the applicant completes and signs (``MaterialRequirement.template`` names it)."""
+
     code = models.CharField(_("code"), max_length=64, unique=True)
-    matter = models.OneToOneField(Matter, on_delete=models.CASCADE, related_name="form")
+    matter = models.OneToOneField(
+        Matter, on_delete=models.CASCADE, null=True, blank=True, related_name="form"
+    )
     title = models.CharField(_("title"), max_length=100)
     template = models.CharField(_("print template"), max_length=64, default="application_form")
     produces = models.CharField(_("e-licence it produces"), max_length=32, blank=True)
     sections = models.JSONField(_("sections"), default=list)
     signature_lines = models.JSONField(_("signature lines"), default=list, blank=True)
+    declaration = models.TextField(_("declaration printed above the signatures"), blank=True)
     version = models.CharField(_("version"), max_length=40, blank=True)
 
     class Meta:

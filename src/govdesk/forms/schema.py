@@ -46,6 +46,7 @@ class FormSpec:
     produces: str
     sections: list[tuple[str, list[FieldSpec]]]
     signature_lines: list[str]
+    declaration: str = ""
 
     @property
     def fields(self) -> list[FieldSpec]:
@@ -73,21 +74,7 @@ def form_for(matter: Matter, elements: dict[str, DataElement] | None = None) -> 
     elements = elements if elements is not None else {e.key: e for e in DataElement.objects.all()}
     definition = FormDefinition.objects.filter(matter=matter).first()
     if definition is not None:
-        sections = [
-            (
-                str(s["title"]),
-                [_spec(elements.get(r["key"]), r["key"], r, str(s["title"])) for r in s["fields"]],
-            )
-            for s in definition.sections
-        ]
-        return FormSpec(
-            definition.code,
-            definition.title,
-            definition.template,
-            definition.produces,
-            sections,
-            list(definition.signature_lines),
-        )
+        return _definition_spec(definition, elements)
     applicant = [
         _spec(elements.get(k), k, {"required": req}, "申请人信息") for k, req in GENERIC_FIELDS
     ]
@@ -106,4 +93,32 @@ def form_for(matter: Matter, elements: dict[str, DataElement] | None = None) -> 
         "",
         [("申请人信息", applicant), ("办理信息", extra)],
         ["申请人（签字）", "受理人（签字）"],
+    )
+
+
+def template_for(code: str) -> FormSpec | None:
+    """The template of a material (``MaterialRequirement.template``), or None if there is no
+    such template."""
+    definition = FormDefinition.objects.filter(code=code, matter__isnull=True).first()
+    if definition is None:
+        return None
+    return _definition_spec(definition, {e.key: e for e in DataElement.objects.all()})
+
+
+def _definition_spec(definition: FormDefinition, elements: dict[str, DataElement]) -> FormSpec:
+    sections = [
+        (
+            str(s["title"]),
+            [_spec(elements.get(r["key"]), r["key"], r, str(s["title"])) for r in s["fields"]],
+        )
+        for s in definition.sections
+    ]
+    return FormSpec(
+        definition.code,
+        definition.title,
+        definition.template,
+        definition.produces,
+        sections,
+        list(definition.signature_lines),
+        definition.declaration,
     )

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
-from govdesk.catalog.models import Matter
+from govdesk.catalog.models import MaterialRequirement, Matter
 from govdesk.common.actor import Actor
 from govdesk.forms.models import CapturedFact, DataElement, FormDefinition
 from govdesk.people.licences import ISSUERS
@@ -48,10 +48,12 @@ def forms_load(*, folder: Path = DATA_DIR, version: str = "") -> tuple[int, int]
         forms = yaml.safe_load(handle) or []
     problems = []
     for row in forms:
-        matter = Matter.objects.filter(name=row["matter"]).first()
-        if matter is None:
-            problems.append(f"form {row['code']}: no matter named {row['matter']!r}")
-            continue
+        matter = None
+        if not row.get("material"):
+            matter = Matter.objects.filter(name=row.get("matter")).first()
+            if matter is None:
+                problems.append(f"form {row['code']}: no matter named {row.get('matter')!r}")
+                continue
         unknown = [f["key"] for s in row["sections"] for f in s["fields"] if f["key"] not in keys]
         if unknown:
             problems.append(f"form {row['code']}: unknown data elements {unknown}")
@@ -72,9 +74,17 @@ def forms_load(*, folder: Path = DATA_DIR, version: str = "") -> tuple[int, int]
                 "produces": produces,
                 "sections": row["sections"],
                 "signature_lines": row.get("signature_lines") or [],
+                "declaration": str(row.get("declaration") or ""),
                 "version": version,
             },
         )
+    templates = {row["code"] for row in forms if row.get("material")}
+    problems += [
+        f"material {name!r} of {matter}: template {code!r} is not a form with material: true"
+        for name, matter, code in MaterialRequirement.objects.exclude(template="")
+        .exclude(template__in=templates)
+        .values_list("name", "matter__code", "template")
+    ]
     if problems:
         raise FormsError("\n".join(problems))
     return len(elements), len(forms)

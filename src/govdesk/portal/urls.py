@@ -28,6 +28,26 @@ urlpatterns = [
         views.application_submit,
         name="application_submit",
     ),
+    path(
+        "me/applications/<uuid:application_id>/upload/",
+        views.application_upload,
+        name="application_upload",
+    ),
+    path(
+        "me/applications/<uuid:application_id>/uploads/<uuid:upload_id>/",
+        views.upload_file,
+        name="upload_file",
+    ),
+    path(
+        "me/applications/<uuid:application_id>/templates/<slug:code>.pdf",
+        views.template_pdf,
+        name="template_pdf",
+    ),
+    path(
+        "me/applications/<uuid:application_id>/receipt.pdf",
+        views.receipt_pdf,
+        name="receipt_pdf",
+    ),
     path("me/certificates/", views.my_certificates, name="my_certificates"),
     path(
         "me/certificates/<str:number>/download/",

@@ -26,14 +26,17 @@ from govdesk.accounts.identity import (
     identity_provider,
     start_throttle,
 )
+from govdesk.applications import printing
 from govdesk.applications import selectors as application_selectors
 from govdesk.applications import services as application_services
+from govdesk.applications import uploads as application_uploads
 from govdesk.applications.errors import (
     InvalidFields,
     NotFound,
     StateConflict,
 )
 from govdesk.applications.holdings import holding_for
+from govdesk.applications.materials import file_size
 from govdesk.applications.models import Application, Channel
 from govdesk.applications.readmodels import ApplicationDetail, Offer
 from govdesk.catalog import selectors as catalog
@@ -58,11 +61,14 @@ from govdesk.portal.session import (
     resident_sign_out,
     safe_next,
 )
+from govdesk.presentation.http import file_response, pdf_response
 from govdesk.presentation.values import (
+    MATERIAL_LABELS,
     awaited_text,
     choice_options,
     display_value,
     members,
+    role_label,
     source_sentence,
     timeline_rows,
 )
@@ -139,25 +145,44 @@ def _back(kwargs: dict[str, Any], anchor: str = "") -> str:
 
 
 INPUT_TYPES = {"date": "date", "integer": "number", "number": "number", "phone": "tel"}
+#: Values the applicant's side gave (not the registries'): correctable on a returned application.
+DECLARED_SOURCES = frozenset({"typed", "captured", "default", None})
 
 
 def _field_rows(detail: ApplicationDetail) -> list[dict[str, Any]]:
     """The fields as the confirm page shows them (the application's detail already labels them
-    in the reader's language; the values are the registry's, as held)."""
-    return [
-        {
-            **asdict(field),
-            "section": text(field.section) if field.section else "",
-            "display": display_value(field.type, field.value, field.choices)
-            or awaited_text(field.source, field.origin),
-            "options": choice_options(field.choices),
-            "members": members(field.value),
-            "badge": source_sentence(field.source, field.origin, field.as_of),
-            "input_type": INPUT_TYPES.get(field.type, "text"),
-            "editable": field.missing and not field.derived,
-        }
-        for field in detail.fields
-    ]
+    in the reader's language; the values are the registry's, as held). What the registries
+    do not hold may be typed; on a returned application, also what the applicant gave before
+    and what the returner named (a registry's value named stays: it is corrected at source)."""
+    returned = detail.returned
+    named = set(returned.fields) if returned is not None else set()
+    rows = []
+    for field in detail.fields:
+        typeable = not field.derived and field.type != "list"
+        correctable = returned is not None and (
+            field.key in named or field.source in DECLARED_SOURCES
+        )
+        rows.append(
+            {
+                **asdict(field),
+                "section": text(field.section) if field.section else "",
+                "display": display_value(field.type, field.value, field.choices)
+                or awaited_text(field.source, field.origin),
+                "options": choice_options(field.choices),
+                "members": members(field.value),
+                "badge": source_sentence(field.source, field.origin, field.as_of),
+                "input_type": INPUT_TYPES.get(field.type, "text"),
+                "named": field.key in named,
+                "editable": typeable
+                and (field.missing or correctable)
+                and field.source not in REGISTRY_SOURCES,
+                "current": "" if field.value in (None, "", []) else str(field.value),
+            }
+        )
+    return rows
+
+
+REGISTRY_SOURCES = frozenset({"registry", "licence", "produced"})
 
 
 def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -473,6 +498,7 @@ def _application_page(
     *,
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
+    upload_error: tuple[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     principal = resident_principal(request, person)
@@ -480,7 +506,8 @@ def _application_page(
     rows = _field_rows(detail)
     for row in rows:
         row["error"] = (errors or {}).get(row["key"], "")
-        row["typed"] = (typed or {}).get(row["key"], "")
+        row["typed"] = (typed or {}).get(row["key"], row["current"])
+    returned = detail.returned
     return render(
         request,
         "portal/application.html",
@@ -489,6 +516,13 @@ def _application_page(
             "matter_name": text(application.matter.name, application.matter.en, "name"),
             "sections": _sections(rows),
             "missing": [r for r in rows if r["missing"]],
+            "edit_rows": [r for r in rows if r["editable"]] if detail.editable else [],
+            "returned": returned,
+            "returned_by": role_label(returned.role) if returned is not None else "",
+            "named_fields": [r for r in rows if r["named"]],
+            "materials": _material_rows(detail, upload_error),
+            "upload_limit": file_size(settings.UPLOAD_MAX_BYTES),
+            "upload_error": upload_error,
             "timeline": timeline_rows(detail.timeline, for_resident=True),
             "editable": detail.editable,
             "errors": errors or {},
@@ -496,6 +530,25 @@ def _application_page(
         },
         status=status,
     )
+
+
+def _material_rows(
+    detail: ApplicationDetail, upload_error: tuple[str, str] | None
+) -> list[dict[str, Any]]:
+    """The materials, with what the resident may do: download the template filled as far as
+    known, upload (or replace) a photo or PDF while the application may change."""
+    named = set(detail.returned.materials) if detail.returned is not None else set()
+    return [
+        {
+            "material": m,
+            "anchor": f"material-{index}",
+            "label": MATERIAL_LABELS.get(m.status, m.status),
+            "named": m.name in named,
+            "may_upload": detail.editable and m.from_applicant,
+            "error": upload_error[1] if upload_error and upload_error[0] == m.name else "",
+        }
+        for index, m in enumerate(detail.materials, start=1)
+    ]
 
 
 @resident_view
@@ -514,18 +567,82 @@ def application_save(request: HttpRequest, person: Person, application_id: str) 
         for key in request.POST
         if key.startswith(prefix) and (value := request.POST.get(key, "")).strip()
     }
+    # A value shown as it was (``was-<key>``) and sent back unchanged is not typed again.
+    changed = {k: v for k, v in typed.items() if request.POST.get(f"was-{k}") != v}
+    if typed and not changed:
+        messages.info(request, _("Nothing was changed."))
+        return redirect("portal:application", application_id=found.pk)
     version_raw = request.POST.get("version", "")
     try:
         application_services.application_update(
             principal=resident_principal(request, person),
             application_id=found.pk,
-            fields=dict(typed),
+            fields=changed,
             version=int(version_raw) if version_raw.isdigit() else None,
         )
     except InvalidFields as exc:
         return _application_page(request, person, found, errors=exc.errors, typed=typed, status=422)
     messages.success(request, _("Saved."))
     return redirect("portal:application", application_id=found.pk)
+
+
+@require_POST
+@resident_view
+def application_upload(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
+    """Upload (or replace) a photo or PDF of a material the system does not hold."""
+    found = _application_for(request, person, application_id)
+    material = request.POST.get("material", "")
+    version_raw = request.POST.get("version", "")
+    file = request.FILES.get("file")
+    try:
+        application_uploads.material_upload(
+            principal=resident_principal(request, person),
+            application_id=found.pk,
+            material=material,
+            file=file,
+            version=int(version_raw) if version_raw.isdigit() else None,
+        )
+    except InvalidFields as exc:
+        message = exc.errors.get("file") or exc.errors.get("material") or exc.message
+        return _application_page(
+            request, person, found, upload_error=(material, message), status=422
+        )
+    messages.success(request, _("Uploaded: %(material)s.") % {"material": material})
+    return redirect(reverse("portal:application", args=[found.pk]) + "#materials-title")
+
+
+@resident_view
+def upload_file(
+    request: HttpRequest, person: Person, application_id: str, upload_id: str
+) -> HttpResponse:
+    """A file uploaded for one of the resident's own applications (every read audited)."""
+    upload, content = application_uploads.upload_read(
+        principal=resident_principal(request, person),
+        application_id=application_id,
+        upload_id=upload_id,
+    )
+    name = application_uploads.download_name(upload.application, upload)
+    return file_response(content, upload.content_type, name)
+
+
+@resident_view
+def template_pdf(
+    request: HttpRequest, person: Person, application_id: str, code: str
+) -> HttpResponse:
+    """A material's template, filled with what the platform knows, to complete and sign."""
+    principal = resident_principal(request, person)
+    found = _application_for(request, person, application_id)
+    pdf = printing.material_template_pdf(principal=principal, application=found, code=code)
+    return pdf_response(pdf, f"{found.number}-{code}", download=True)
+
+
+@resident_view
+def receipt_pdf(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
+    """The acceptance receipt (受理回执) of the resident's own accepted application."""
+    principal = resident_principal(request, person)
+    found = _application_for(request, person, application_id)
+    pdf = printing.receipt_pdf(principal=principal, application=found)
+    return pdf_response(pdf, f"{found.number}-receipt", download=True)
 
 
 @require_POST

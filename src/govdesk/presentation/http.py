@@ -33,3 +33,14 @@ def same_origin_path(request: HttpRequest, url: str | None) -> str | None:
     ):
         return None
     return urlsplit(url).path or None
+
+
+def file_response(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    """An uploaded file as stored (its type was checked from its content), shown in the
+    browser, never cached, never sniffed as another type. ``filename`` says nothing of the
+    person (an application number)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

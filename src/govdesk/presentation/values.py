@@ -41,6 +41,7 @@ MATERIAL_LABELS: dict[str, Promise] = {
     "registry": gettext_lazy("From system data"),
     "provided": gettext_lazy("Checked at the window"),
     "required": gettext_lazy("Needed from the applicant"),
+    "uploaded": gettext_lazy("Uploaded by the applicant's side"),
 }
 
 

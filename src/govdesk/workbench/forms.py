@@ -16,7 +16,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from govdesk.applications.readmodels import ApplicationDetail, FieldValue
+from govdesk.applications.readmodels import ApplicationDetail, FieldValue, ReturnInfo
 from govdesk.forms.derivations import RULES
 from govdesk.presentation.values import (
     MATERIAL_LABELS,
@@ -294,3 +294,31 @@ def step_summary(detail: ApplicationDetail) -> dict[str, Any]:
 
 def _material(m: Any) -> dict[str, Any]:
     return {**m.as_json(), "status_label": str(MATERIAL_LABELS.get(m.status, m.status))}
+
+
+#: What a material's state since a return is called (``MaterialChange.before``/``after``).
+def _provided_label(state: str) -> str:
+    return str(MATERIAL_LABELS[state]) if state in MATERIAL_LABELS else _("Not provided")
+
+
+def return_changes(info: ReturnInfo | None) -> list[dict[str, str]]:
+    """What changed since the application was returned, as rows: what, before, now."""
+    if info is None:
+        return []
+    rows = [
+        {
+            "what": c.label,
+            "before": display_value(c.type, c.before, c.choices) or "—",
+            "after": display_value(c.type, c.after, c.choices) or "—",
+        }
+        for c in info.changes
+    ]
+    rows += [
+        {
+            "what": m.name,
+            "before": _provided_label(m.before),
+            "after": _("Replaced by a new file") if m.replaced else _provided_label(m.after),
+        }
+        for m in info.material_changes
+    ]
+    return rows

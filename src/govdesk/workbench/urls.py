@@ -19,6 +19,7 @@ urlpatterns = [
     path("bundles/<uuid:run_id>/fields/", views.bundle_fields, name="bundle_fields"),
     path("bundles/<uuid:run_id>/materials/", views.bundle_materials, name="bundle_materials"),
     path("bundles/<uuid:run_id>/submit/", views.bundle_submit, name="bundle_submit"),
+    path("bundles/<uuid:run_id>/uploads/", views.bundle_uploads, name="bundle_uploads"),
     path("applications/start/", views.application_start, name="application_start"),
     path("applications/<uuid:application_id>/", views.application, name="application"),
     path(
@@ -51,5 +52,25 @@ urlpatterns = [
         "applications/<uuid:application_id>/form.pdf",
         views.application_pdf,
         name="application_pdf",
+    ),
+    path(
+        "applications/<uuid:application_id>/uploads/",
+        views.application_uploads,
+        name="application_uploads",
+    ),
+    path(
+        "applications/<uuid:application_id>/uploads/<uuid:upload_id>/",
+        views.upload_file,
+        name="upload_file",
+    ),
+    path(
+        "applications/<uuid:application_id>/templates/<slug:code>.pdf",
+        views.template_pdf,
+        name="template_pdf",
+    ),
+    path(
+        "applications/<uuid:application_id>/receipt.pdf",
+        views.receipt_pdf,
+        name="receipt_pdf",
     ),
 ]

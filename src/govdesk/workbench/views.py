@@ -24,8 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from govdesk.accounts import lockout
 from govdesk.accounts.models import User
-from govdesk.applications import lifecycle, selectors, services
+from govdesk.applications import lifecycle, selectors, services, uploads
 from govdesk.applications.errors import AlreadyHeld, InvalidFields, NotFound, StateConflict
+from govdesk.applications.lifecycle import Action
 from govdesk.applications.models import Application, BundleRun, Channel
 from govdesk.catalog.models import Matter
 from govdesk.common.errors import DomainError, Unavailable
@@ -35,7 +36,7 @@ from govdesk.people.models import Person
 from govdesk.people.policies import may_unmask
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
-from govdesk.presentation.http import pdf_response, same_origin_path
+from govdesk.presentation.http import file_response, pdf_response, same_origin_path
 from govdesk.presentation.values import local_date, relation_label, timeline_rows
 from govdesk.workbench import forms as wb
 from govdesk.workbench import personrefs
@@ -464,6 +465,7 @@ def _workspace(
         "all_done": all(not s["editable"] for s in steps),
         "save_url": scope.url("fields"),
         "materials_url": scope.url("materials"),
+        "uploads_url": scope.url("uploads"),
         "submit_url": scope.url("submit"),
         "page_url": scope.page_url,
         "problem": problem,
@@ -568,6 +570,32 @@ def _mark_material(request: HttpRequest, scope: Scope) -> HttpResponse:
     return _workspace_response(request, scope.template, context, status)
 
 
+def _upload_material(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """A photo or PDF of a material the applicant brought (or sent), uploaded at the window."""
+    principal = principal_of(request)
+    application = scope.find(request.POST.get("application", ""))
+    version = request.POST.get("version", "")
+    file = request.FILES.get("file")
+    name = request.POST.get("material", "")
+    try:
+        uploads.material_upload(
+            principal=principal,
+            application_id=application.pk,
+            material=name,
+            file=file,
+            version=int(version) if version.isdigit() else None,
+        )
+    except DomainError as exc:
+        _reload(principal, scope)
+        message = exc.errors.get("file") or exc.errors.get("material") or exc.message
+        context = _page_context(
+            request, principal, scope, problem=message, problem_status=http_status(exc)
+        )
+        return render(request, scope.template, context, status=http_status(exc))
+    messages.success(request, _("Uploaded: %(material)s.") % {"material": name})
+    return redirect(f"{scope.page_url}#materials-{application.pk}")
+
+
 def _submit_all(request: HttpRequest, scope: Scope) -> HttpResponse:
     """Submit every step still in draft (or returned). A repeated click finds them submitted:
     the service's state check makes it a no-op, never a second submission."""
@@ -645,6 +673,9 @@ bundle_materials = _scoped(_mark_material, _bundle_scope)
 bundle_submit = _scoped(_submit_all, _bundle_scope)
 
 
+bundle_uploads = _scoped(_upload_material, _bundle_scope)
+
+
 # One application ------------------------------------------------------------------------
 
 
@@ -667,6 +698,10 @@ def _application_context(
                 }
                 for a in detail.decisions
             ],
+            "may_return": Action.RETURN in detail.decisions,
+            "return_materials": [m.name for m in [*detail.materials, *detail.optional_materials]],
+            "last_return": detail.last_return,
+            "changes": wb.return_changes(detail.last_return),
             "idem": _idempotency_key(),
         }
     )
@@ -709,6 +744,9 @@ application_materials = _scoped(_mark_material, _application_scope)
 application_submit = _scoped(_submit_all, _application_scope)
 
 
+application_uploads = _scoped(_upload_material, _application_scope)
+
+
 @require_POST
 @staff_view
 def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
@@ -724,6 +762,8 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
             action=action,
             comment=comment,
             version=int(version) if version.isdigit() else None,
+            return_fields=request.POST.getlist("return_fields"),
+            return_materials=request.POST.getlist("return_materials"),
         )
         return 200, {"status": done.get_status_display()}
 
@@ -794,3 +834,46 @@ def application_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
             % {"reason": type(exc).__name__},
         )
     return pdf_response(pdf, found.number)
+
+
+@require_GET
+@staff_view
+def upload_file(request: HttpRequest, application_id: UUID, upload_id: UUID) -> HttpResponse:
+    """A material uploaded for an application this member of staff may read (audited)."""
+    upload, content = uploads.upload_read(
+        principal=principal_of(request), application_id=application_id, upload_id=upload_id
+    )
+    return file_response(
+        content, upload.content_type, uploads.download_name(upload.application, upload)
+    )
+
+
+@require_GET
+@staff_view
+def template_pdf(request: HttpRequest, application_id: UUID, code: str) -> HttpResponse:
+    """A material's template filled with what is known, for the applicant to complete and
+    sign (``?for=signature``: numbers in full, as the form's "Print for signature")."""
+    from govdesk.applications.printing import material_template_pdf
+
+    principal = principal_of(request)
+    found = selectors.get_application(principal=principal, application_id=application_id)
+    pdf = material_template_pdf(
+        principal=principal,
+        application=found,
+        code=code,
+        for_signature=request.GET.get("for") == "signature",
+    )
+    return pdf_response(pdf, f"{found.number}-{code}")
+
+
+@require_GET
+@staff_view
+def receipt_pdf(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    """The acceptance receipt (受理回执), printed at the window after acceptance (audited)."""
+    from govdesk.applications.printing import receipt_pdf as render_receipt
+
+    principal = principal_of(request)
+    found = selectors.get_application(principal=principal, application_id=application_id)
+    return pdf_response(
+        render_receipt(principal=principal, application=found), f"{found.number}-receipt"
+    )
