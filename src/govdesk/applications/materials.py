@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govdesk.catalog.models import MaterialRequirement
@@ -60,7 +60,7 @@ def resolve_materials(
         for key, item in resolved.items():
             if item.value not in (None, "", []) and item.source != "default":
                 found[key] = item
-    today = date.today().isoformat()
+    today = timezone.localdate().isoformat()
     needed: list[MaterialStatus] = []
     optional: list[MaterialStatus] = []
     for r in requirements:

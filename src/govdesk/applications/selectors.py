@@ -206,6 +206,7 @@ def application_detail(
         submitted_at=application.submitted_at,
         deadline=application.deadline,
         time_limit_days=matter.time_limit_days,
+        promised_days=matter.promised_days,
         bundle=BundleStepRef(run.id, run.bundle.code, run.bundle.name, application.step)
         if run is not None
         else None,
@@ -398,7 +399,7 @@ SUGGESTIONS = {
 def suggested_bundles(*, id_number: str, today: date | None = None) -> list[dict[str, str]]:
     """Bundles the facts point to: a person whose employment ended in the last year is offered
     the employment-difficulty bundle; a household of five or more the utilities bundle."""
-    today = today or date.today()
+    today = today or timezone.localdate()
     found = (
         registry()
         .lookup(

@@ -63,6 +63,7 @@ from govdesk.presentation.values import (
     display_value,
     members,
     source_sentence,
+    time_limits,
     timeline_rows,
 )
 
@@ -84,6 +85,9 @@ def _entry(matter: Matter) -> dict[str, Any]:
         ),
         "online": matter.online,
         "promised_days": matter.promised_days,
+        "promised": time_limits(
+            promised_days=matter.promised_days, time_limit_days=matter.time_limit_days
+        )[0],
         "summary": text(matter.summary, matter.en, "summary"),
     }
 
@@ -204,6 +208,9 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         "portal/guide.html",
         {
             "guide": catalog.matter_guide(matter),
+            "time_limits": time_limits(
+                promised_days=matter.promised_days, time_limit_days=matter.time_limit_days
+            ),
             "certificate": (
                 {
                     "purpose": text(certificate.purpose, certificate.en, "purpose"),
@@ -473,6 +480,11 @@ def _application_page(
             "sections": _sections(rows),
             "missing": [r for r in rows if r["missing"]],
             "timeline": timeline_rows(detail.timeline, for_resident=True),
+            "time_limits": time_limits(
+                promised_days=detail.promised_days,
+                time_limit_days=detail.time_limit_days,
+                deadline=detail.deadline,
+            ),
             "editable": detail.editable,
             "errors": errors or {},
             "certificates": resident_certificates.for_application(principal, application),

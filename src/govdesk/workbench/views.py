@@ -37,7 +37,13 @@ from govdesk.people.policies import may_unmask
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
 from govdesk.presentation.http import pdf_response
-from govdesk.presentation.values import local_date, relation_label, separator, timeline_rows
+from govdesk.presentation.values import (
+    local_date,
+    relation_label,
+    separator,
+    time_limits,
+    timeline_rows,
+)
 from govdesk.workbench import forms as wb
 from govdesk.workbench import personrefs
 
@@ -658,6 +664,11 @@ def _application_context(
             "overdue_minutes": settings.OUTCOME_OVERDUE_MINUTES,
             "step": context["steps"][0],
             "timeline": timeline_rows(detail.timeline),
+            "time_limits": time_limits(
+                promised_days=detail.promised_days,
+                time_limit_days=detail.time_limit_days,
+                deadline=detail.deadline,
+            ),
             "actions": [
                 {
                     "name": a,
