@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from govdesk.catalog.models import MaterialRequirement
+from govdesk.forms.derivations import inputs_closure
 from govdesk.forms.prefill import prefill
 from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import LicenceType, Source
@@ -52,10 +55,13 @@ def resolve_materials(
     element_keys = sorted({key for r in requirements for key in r.elements})
     if element_keys:
         # Elements may be derived (e.g. the current address) or captured earlier: resolve them
-        # the way forms do, in one pass.
+        # the way forms do, in one pass, with what derived ones are computed from.
         resolved = prefill(
             id_number=id_number,
-            specs=[FieldSpec(key=key, label=key, type="string") for key in element_keys],
+            specs=[
+                FieldSpec(key=key, label=key, type="string")
+                for key in sorted(inputs_closure(set(element_keys)))
+            ],
         )
         for key, item in resolved.items():
             if item.value not in (None, "", []) and item.source != "default":
@@ -110,8 +116,10 @@ def _resolve(
             }
             return MaterialStatus(r.name, "licence", evidence, r.required, r.licence_type)
     if r.elements and all(found.get(key) is not None for key in r.elements):
-        sources = sorted({_source_name(found[key]) for key in r.elements})
-        evidence = _("Read from the registry (%(sources)s)") % {"sources": ", ".join(sources)}
+        sources = sorted(set().union(*(_source_names(key, found) for key in r.elements)))
+        evidence = _("Read from the registry (%(sources)s)") % {
+            "sources": pgettext("list separator", ", ").join(sources)
+        }
         return MaterialStatus(r.name, "registry", evidence, r.required, r.licence_type)
     if r.name in provided:
         return MaterialStatus(
@@ -121,12 +129,27 @@ def _resolve(
     return MaterialStatus(r.name, "required", note, r.required, r.licence_type)
 
 
-def _source_name(item: Any) -> str:
-    """The registry a value was read from, by the name the screen shows (its code if unknown)."""
-    origin = getattr(item, "origin", "")
+#: Where a value that no registry holds came from, as the evidence names it.
+KIND_NAMES: dict[str, Promise] = {
+    "captured": gettext_lazy("captured earlier"),
+    "typed": gettext_lazy("typed in this application"),
+    "derived": gettext_lazy("computed from registry data"),
+}
+
+
+def _source_names(key: str, found: dict[str, Any]) -> set[str]:
+    """The registries a value was read from, by the names the screen shows; for a computed
+    value, those of the values it is computed from."""
+    item = found[key]
     source = str(getattr(item, "source", ""))
+    if source == "derived":
+        names = set().union(*(_source_names(i, found) for i in item.inputs if i in found))
+        return names or {str(KIND_NAMES["derived"])}
+    origin = getattr(item, "origin", "")
     code = str(origin or source) if source in {"registry", "licence"} else source
-    return str(Source(code).label) if code in Source.values else code
+    if code in Source.values:
+        return {str(Source(code).label)}
+    return {str(KIND_NAMES.get(code, _("another source")))}
 
 
 def _mask_tail(number: str) -> str:

@@ -24,6 +24,7 @@ from govdesk.applications.readmodels import TimelineEvent
 from govdesk.catalog.i18n import language, text
 from govdesk.common.idnumbers import mask_value
 from govdesk.common.roles import RESIDENT, Role
+from govdesk.forms.models import DataElement
 from govdesk.people.models import Relation, Source
 
 #: What each kind of source is called on a clerk's badge (registry values name the registry).
@@ -103,6 +104,16 @@ def display_value(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) 
             return str(named)
         return separator().join(f"{k}: {v}" for k, v in value.items())
     return str(value)
+
+
+def element_display(key: str, value: Any) -> str:
+    """A registry value of the data element ``key`` as people read it (a choice's label from
+    the dictionary of data elements: ``never_employed`` reads 未就业), for screens that show a
+    value outside a form."""
+    element = DataElement.objects.filter(key=key).values_list("type", "choices").first()
+    if element is None:
+        return display_value("text", value)
+    return display_value(element[0], value, element[1] or ())
 
 
 def masked_display(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) -> str:
@@ -220,7 +231,18 @@ def time_limits(
     return rows
 
 
+def actor_label(actor: str) -> str:
+    """Who did something, as staff read it: a member of staff by user name; a resident (who
+    acts only on their own records) as the applicant, never by their reference or number."""
+    if actor.startswith(f"{RESIDENT}:"):
+        return _("The applicant")
+    return actor
+
+
 def role_label(role: str) -> str:
+    """A staff role's name, or "Resident" for what a resident did."""
+    if role == RESIDENT:
+        return _("Resident")
     return str(Role(role).label) if role in Role.values else role
 
 
@@ -233,14 +255,14 @@ def timeline_rows(
     for e in events:
         if for_resident and e.action == "edit":
             continue
-        who = e.actor
+        who = actor_label(e.actor)
         if for_resident:  # a resident reads roles, never the names of staff
             who = _("You") if e.role == RESIDENT else role_label(e.role)
         rows.append(
             {
                 "action": event_label(e.action),
                 "who": who,
-                "actor": e.actor,
+                "actor": actor_label(e.actor),
                 "role": role_label(e.role),
                 "at": local_time(e.at),
                 "comment": e.comment,

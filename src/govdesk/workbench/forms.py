@@ -21,6 +21,7 @@ from govdesk.catalog.i18n import text
 from govdesk.forms.derivations import RULES
 from govdesk.presentation.values import (
     MATERIAL_LABELS,
+    actor_label,
     awaited_text,
     choice_options,
     display_value,
@@ -61,6 +62,8 @@ class FactRow:
     source: str | None
     origin: str
     as_of: str
+    #: Who typed a captured or typed value (a clerk's user name, or "the applicant").
+    by: str
     badge: str
     required: bool
     missing: bool
@@ -145,6 +148,7 @@ def _row(f: FieldValue, step: int | None) -> FactRow:
         source=f.source,
         origin=f.origin,
         as_of=local_date(f.as_of),
+        by=actor_label(f.origin) if f.source in {"captured", "typed"} else "",
         badge=source_name(f.source, f.origin),
         required=f.required,
         missing=f.missing,
@@ -156,7 +160,7 @@ def _row(f: FieldValue, step: int | None) -> FactRow:
 
 def _take_value(row: FactRow, f: FieldValue) -> None:
     fresh = _row(f, None)
-    for name in ("value", "display", "source", "origin", "as_of", "badge", "conflict"):
+    for name in ("value", "display", "source", "origin", "as_of", "by", "badge", "conflict"):
         setattr(row, name, getattr(fresh, name))
 
 
@@ -226,7 +230,7 @@ def _conflict_text(row: FactRow) -> str:
     ) % {
         "registry": registry or "—",
         "typed": typed or "—",
-        "who": conflict.get("typed_by") or "—",
+        "who": actor_label(str(conflict.get("typed_by") or "")) or "—",
         "when": local_date(conflict.get("at")) or "—",
     }
 

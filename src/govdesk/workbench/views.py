@@ -38,6 +38,8 @@ from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
 from govdesk.presentation.http import pdf_response
 from govdesk.presentation.values import (
+    actor_label,
+    element_display,
     local_date,
     relation_label,
     separator,
@@ -205,6 +207,7 @@ def _person_page(request: HttpRequest, id_number: str) -> HttpResponse:
             # The forms of the page name the person by reference too, never by number.
             "person_ref": personrefs.issue(request.session, value),
             "sex_label": _("Female") if card["sex"] == "F" else _("Male"),
+            "employment_label": element_display("employment.status", card.get("employment_status")),
             "as_of": local_date(card["name"]["as_of"]) if card.get("name") else "",
             "members": _members(card),
             "open_applications": open_apps,
@@ -378,6 +381,7 @@ def _workspace(
     return {
         "scope": scope,
         "run": scope.run,
+        "started_by": actor_label(scope.run.created_by) if scope.run is not None else "",
         "details": details,
         "facts": facts,
         "steps": steps,
