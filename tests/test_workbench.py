@@ -675,16 +675,19 @@ def test_reviewer_queue_and_decisions(clerk: Client, world: Any) -> None:
     assert 'value="approve"' in page and 'value="refuse"' in page
     assert "clerk.chunlei" in page and "Window clerk" in page  # the timeline
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "return"})
-    assert response.status_code == 422
-    assert "A reason is required." in text(response)
+    assert response.status_code == 302  # back to the page, which says why, once
+    assert response["Location"] == f"/staff/applications/{first.pk}/#actions-h"
+    page = text(reviewer.get(f"/staff/applications/{first.pk}/"))
+    assert "A reason is required." in page and 'aria-invalid="true"' in page
+    assert "A reason is required." not in text(reviewer.get(f"/staff/applications/{first.pk}/"))
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "approve"})
     assert response.status_code == 302
     page = text(reviewer.get(f"/staff/applications/{first.pk}/"))
     assert "Approve: done" in page and 'data-status="reviewed"' in page
     assert "Passed first review" in page
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "approve"})
-    assert response.status_code == 403  # not the reviewer's turn any more
-    assert "You may not" in text(response)
+    assert response.status_code == 302  # not the reviewer's turn any more: said on the page
+    assert "You may not" in text(reviewer.get(response["Location"]))
     approver = staff_client("approver.hrss")
     assert f"/staff/applications/{first.pk}/" in text(approver.get("/staff/"))
 

@@ -459,6 +459,9 @@ def _after_post_state(request: HttpRequest, scope: Scope) -> tuple[dict[str, Any
     extra = {
         "failures": state.get("failures") or [],
         "submitted_now": str(state.get("submitted_now") or ""),
+        # A decision refused: why, per field, and the comment typed.
+        "action_errors": state.get("action_errors") or {},
+        "comment": str(state.get("comment") or ""),
     }
     return workspace, extra
 
@@ -694,14 +697,11 @@ def _application_problem(
     exc: DomainError,
     **extra: Any,
 ) -> HttpResponse:
-    """The application page again, read afresh, with what went wrong above the actions."""
-    status = http_status(exc)
+    """Back to the application page (read afresh after the redirect), which says once what
+    went wrong above the actions."""
     scope = _application_scope(principal, application_id)
-    context = _application_context(
-        request, principal, scope, problem=exc.message, problem_status=status
-    )
-    context.update(extra)
-    return render(request, "workbench/application.html", context, status=status)
+    state = {"problem": exc.message, "problem_status": http_status(exc), **extra}
+    return _after_post(request, scope, state, "#actions-h" if "comment" in extra else "")
 
 
 @require_GET
@@ -746,7 +746,7 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
         )
     except DomainError as exc:
         return _application_problem(
-            request, principal, application_id, exc, action_errors=exc.errors, comment=comment
+            request, principal, application_id, exc, action_errors=dict(exc.errors), comment=comment
         )
     messages.success(
         request,
