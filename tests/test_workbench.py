@@ -54,48 +54,131 @@ class FactForm:
     value: str = ""
     values: list[str] = field(default_factory=list)
 
+    def post(self, value: Any, **more: Any) -> dict[str, Any]:
+        """What the form posts when this row's Save is pressed with ``value`` typed."""
+        return {
+            "field": self.key,
+            f"type:{self.key}": self.type,
+            f"target:{self.key}": self.application,
+            f"version:{self.application}": self.version,
+            f"shown:{self.key}": "1",
+            f"fact:{self.key}": value,
+            **more,
+        }
+
 
 class _FactParser(HTMLParser):
+    """The rows of the one form of the page (``div.fact[data-field]``, each ending with its
+    Save button) and the version of each editable step the form carries."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.forms: list[FactForm] = []
+        self.rows: list[dict[str, Any]] = []
+        self.versions: dict[str, str] = {}
         self.current: dict[str, Any] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and "fact" in a.get("class", "").split():
-            self.current = {"attention": "fact-attention" in a["class"], "values": []}
-        elif self.current is not None and tag == "input":
-            name = a.get("name", "")
-            if name in {"field", "type", "application", "version"}:
-                self.current[name] = a.get("value", "")
-            elif name.startswith("fact:") and a.get("type") == "checkbox":
-                if "checked" in a:
-                    self.current["values"].append(a.get("value", ""))
-            elif name.startswith("fact:"):
-                self.current["value"] = a.get("value", "")
+        if tag == "div" and "fact" in a.get("class", "").split() and a.get("data-field"):
+            self.current = {
+                "key": a["data-field"],
+                "attention": "fact-attention" in a["class"],
+                "values": [],
+            }
+            return
+        name = a.get("name", "")
+        if tag == "input" and name.startswith("version:"):
+            self.versions[name.removeprefix("version:")] = a.get("value", "")
+        if self.current is None:
+            return
+        key = self.current["key"]
+        if tag == "button" and name == "field":
+            self.rows.append(self.current)
+            self.current = None
+        elif tag == "input" and name in {f"type:{key}", f"target:{key}"}:
+            self.current[name.split(":", 1)[0]] = a.get("value", "")
+        elif tag == "input" and name == f"fact:{key}" and a.get("type") == "checkbox":
+            if "checked" in a:
+                self.current["values"].append(a.get("value", ""))
+        elif tag == "input" and name == f"fact:{key}":
+            self.current["value"] = a.get("value", "")
+
+
+class _FormValues(HTMLParser):
+    """What a browser posts for the form ``form_id``: its controls with their current values,
+    the controls placed elsewhere with ``form="form_id"`` included."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.values: list[tuple[str, str]] = []
+        self.select: str | None = None
+        self.options: list[tuple[str, bool]] = []
+        self.textarea: str | None = None
+        self.text = ""
+
+    def _ours(self, a: dict[str, str]) -> bool:
+        return a.get("form", self.form_id if self.inside else "") == self.form_id
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        elif tag == "input" and self._ours(a) and a.get("name"):
+            if a.get("type") in {"checkbox", "radio"} and "checked" not in a:
+                return
+            if a.get("type") not in {"submit", "button"}:
+                self.values.append((a["name"], a.get("value", "")))
+        elif tag == "select" and self._ours(a):
+            self.select, self.options = a.get("name", ""), []
+        elif tag == "option" and self.select is not None:
+            self.options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea" and self._ours(a):
+            self.textarea, self.text = a.get("name", ""), ""
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is not None:
+            self.text += data
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self.current is not None:
-            c = self.current
-            self.forms.append(
-                FactForm(
-                    key=c["field"],
-                    type=c["type"],
-                    application=c["application"],
-                    version=c["version"],
-                    attention=c["attention"],
-                    value=c.get("value", ""),
-                    values=c["values"],
-                )
-            )
-            self.current = None
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select is not None:
+            chosen = [v for v, selected in self.options if selected] or [self.options[0][0]]
+            self.values.append((self.select, chosen[0]))
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            self.values.append((self.textarea, self.text))
+            self.textarea = None
+
+
+def form_values(html: str, form_id: str, **chosen: str) -> dict[str, Any]:
+    """The body a browser posts for ``form_id``, with ``chosen`` (``fact:KEY`` → value) set."""
+    parser = _FormValues(form_id)
+    parser.feed(html)
+    body: dict[str, Any] = {}
+    for name, value in parser.values:
+        body.setdefault(name, []).append(value)
+    body.update({name: [value] for name, value in chosen.items()})
+    return body
 
 
 def fact_forms(html: str) -> dict[str, FactForm]:
     parser = _FactParser()
     parser.feed(html)
-    return {f.key: f for f in parser.forms}
+    return {
+        r["key"]: FactForm(
+            key=r["key"],
+            type=r["type"],
+            application=r["target"],
+            version=parser.versions[r["target"]],
+            attention=r["attention"],
+            value=r.get("value", ""),
+            values=r["values"],
+        )
+        for r in parser.rows
+    }
 
 
 def text(response: Any) -> str:
@@ -128,18 +211,7 @@ def start_bundle(clerk: Client, idem: str = "k1") -> str:
 
 
 def save(clerk: Client, url: str, form: FactForm, value: Any) -> Any:
-    return clerk.post(
-        f"{url}fields/",
-        {
-            "field": form.key,
-            "type": form.type,
-            "application": form.application,
-            "version": form.version,
-            f"shown:{form.key}": "1",
-            f"fact:{form.key}": value,
-        },
-        headers=HTMX,
-    )
+    return clerk.post(f"{url}fields/", form.post(value), headers=HTMX)
 
 
 def fill_highlighted(clerk: Client, url: str) -> list[str]:
@@ -392,6 +464,68 @@ def test_f1_at_the_window(clerk: Client) -> None:
         assert Application.objects.get(pk=step.pk).status == "submitted"
 
 
+def test_f1_submit_saves_what_the_page_carries(clerk: Client) -> None:
+    """The natural way: choose the values the system cannot know and press Submit all steps
+    once, without each row's Save. The submit saves them first (on the step that asks), then
+    submits all four steps; nothing chosen is lost."""
+    url = start_bundle(clerk)
+    page = text(clerk.get(url))
+    assert 'form="facts-form"' in page and 'id="submit-all"' in page
+    highlighted = [k for k, f in fact_forms(page).items() if f.attention]
+    assert "insurance.contribution_grade" in highlighted, highlighted
+    chosen = {f"fact:{k}": ANSWERS[k] for k in highlighted if k in ANSWERS}
+    body = form_values(page, "facts-form", **chosen)
+    response = clerk.post(f"{url}submit/", body)
+    assert response.status_code == 302 and response["Location"] == url
+    page = text(clerk.get(url))
+    assert page.count('data-status="submitted"') == 4, re.sub(r"<[^>]+>", " ", page)[:3000]
+    steps = Application.objects.filter(applicant__id_number=LI)
+    assert steps.count() == 4 and all(s.status == "submitted" for s in steps)
+    captured = dict(
+        CapturedFact.objects.filter(person__id_number=LI).values_list("element", "value")
+    )
+    assert {f"fact:{k}": captured[k] for k in captured} == chosen
+    for step in steps:  # each step's snapshot holds what was chosen
+        for name, value in chosen.items():
+            key = name.removeprefix("fact:")
+            snapshot = step.snapshot or {}
+            if key in snapshot:
+                assert snapshot[key]["value"] == value, (step.step, key)
+
+
+def test_a_failed_submit_keeps_the_values_and_names_the_fields(clerk: Client) -> None:
+    """One bad value: its step is not submitted (all-or-nothing), the others are; the page is
+    reached again by a redirect, names the fields by their labels, keeps every value typed."""
+    url = start_bundle(clerk)
+    page = text(clerk.get(url))
+    body = form_values(
+        page,
+        "facts-form",
+        **{
+            "fact:insurance.contribution_grade": "999%",
+            "fact:employment.flexible_type": "非全日制就业",
+        },
+    )
+    response = clerk.post(f"{url}submit/", body)
+    assert response.status_code == 302 and response["Location"] == f"{url}#workspace"
+    page = text(clerk.get(url))
+    visible = re.sub(r"<[^>]+>", " ", page)
+    assert "Some steps could not be submitted" in visible
+    assert "Contribution base grade" in visible and "Choose one of" in visible
+    assert "insurance.contribution_grade" not in visible
+    assert "employment.flexible_type" not in visible
+    assert 'value="非全日制就业" selected' in page  # kept, though its step was not saved
+    assert "Changed here but not saved yet." in page
+    steps = list(Application.objects.filter(applicant__id_number=LI).order_by("step"))
+    assert [s.status for s in steps][:2] == ["submitted", "submitted"]
+    assert steps[2].status == "draft"
+    assert not CapturedFact.objects.filter(
+        person__id_number=LI, element="employment.flexible_type"
+    ).exists()
+    # Shown once: a reload is the page as it is.
+    assert "Some steps could not be submitted" not in text(clerk.get(url))
+
+
 def test_bundle_screen_query_count(clerk: Client, django_assert_max_num_queries: Any) -> None:
     url = start_bundle(clerk)
     with django_assert_max_num_queries(BUNDLE_SCREEN_MAX_QUERIES):
@@ -412,16 +546,7 @@ def test_saving_keeps_other_unsaved_values(clerk: Client) -> None:
     grade, kind = forms["insurance.contribution_grade"], forms["employment.flexible_type"]
     response = clerk.post(
         f"{url}fields/",
-        {
-            "field": grade.key,
-            "type": grade.type,
-            "application": grade.application,
-            "version": grade.version,
-            f"shown:{grade.key}": "1",
-            f"shown:{kind.key}": "1",
-            f"fact:{grade.key}": "80%",
-            f"fact:{kind.key}": "非全日制就业",
-        },
+        grade.post("80%", **{f"shown:{kind.key}": "1", f"fact:{kind.key}": "非全日制就业"}),
         headers=HTMX,
     )
     assert response.status_code == 200
@@ -449,19 +574,16 @@ def test_bad_value_and_stale_version_are_explained(clerk: Client) -> None:
     assert not CapturedFact.objects.filter(
         person__id_number=LI, element="employment.flexible_type"
     ).exists()
-    # Without htmx the same mistake renders the whole page, with the same status.
-    response = clerk.post(
-        f"{url}fields/",
-        {
-            "field": grade.key,
-            "type": grade.type,
-            "application": grade.application,
-            "version": grade.version,
-            f"fact:{grade.key}": "999%",
-        },
-    )
-    assert response.status_code in {409, 422}
-    assert "<html" in text(response)
+    # Without htmx the same mistake goes back to the page (never left at the POST's address),
+    # which says it once, with the value typed.
+    grade = fact_forms(text(clerk.get(url)))[grade.key]
+    response = clerk.post(f"{url}fields/", grade.post("999%"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}#fact-insurance-contribution-grade"
+    page = text(clerk.get(url))
+    assert "Choose one of" in page and 'aria-invalid="true"' in page
+    assert 'value="999%"' not in page or "Changed here but not saved yet." in page
+    assert "Choose one of" not in text(clerk.get(url))  # said once
 
 
 def test_a_registry_conflict_shows_both_values(clerk: Client) -> None:
@@ -508,8 +630,10 @@ def test_single_matter_and_materials_checklist(clerk: Client) -> None:
     assert response.status_code == 200
     assert material.name in Application.objects.get(pk=app.pk).materials_provided
     response = clerk.post(f"{url}submit/")
-    assert response.status_code == 422  # two values still missing: said, not a 500
-    assert "Some steps could not be submitted" in text(response)
+    assert response.status_code == 302  # two values still missing: said on the page, by label
+    page = text(clerk.get(response["Location"]))
+    assert "Some steps could not be submitted" in page
+    assert "Contribution base grade — Required." in re.sub(r"<[^>]+>", "", page)
     assert Application.objects.get(pk=app.pk).status == "draft"
     assert clerk.post("/staff/applications/start/", {"applicant": LI}).status_code == 422
 
@@ -551,16 +675,19 @@ def test_reviewer_queue_and_decisions(clerk: Client, world: Any) -> None:
     assert 'value="approve"' in page and 'value="refuse"' in page
     assert "clerk.chunlei" in page and "Window clerk" in page  # the timeline
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "return"})
-    assert response.status_code == 422
-    assert "A reason is required." in text(response)
+    assert response.status_code == 302  # back to the page, which says why, once
+    assert response["Location"] == f"/staff/applications/{first.pk}/#actions-h"
+    page = text(reviewer.get(f"/staff/applications/{first.pk}/"))
+    assert "A reason is required." in page and 'aria-invalid="true"' in page
+    assert "A reason is required." not in text(reviewer.get(f"/staff/applications/{first.pk}/"))
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "approve"})
     assert response.status_code == 302
     page = text(reviewer.get(f"/staff/applications/{first.pk}/"))
     assert "Approve: done" in page and 'data-status="reviewed"' in page
     assert "Passed first review" in page
     response = reviewer.post(f"/staff/applications/{first.pk}/actions/", {"action": "approve"})
-    assert response.status_code == 403  # not the reviewer's turn any more
-    assert "You may not" in text(response)
+    assert response.status_code == 302  # not the reviewer's turn any more: said on the page
+    assert "You may not" in text(reviewer.get(response["Location"]))
     approver = staff_client("approver.hrss")
     assert f"/staff/applications/{first.pk}/" in text(approver.get("/staff/"))
 

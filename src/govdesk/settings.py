@@ -286,7 +286,13 @@ API_TOKEN_CACHE_SECONDS = env_int(
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
-TIME_ZONE = env_str("GOVDESK_TIME_ZONE", "Asia/Shanghai", "Local time zone for display.")
+TIME_ZONE = env_str(
+    "GOVDESK_TIME_ZONE",
+    "Asia/Shanghai",
+    "The deployment's local time zone (an IANA name). Every date and time people see or print "
+    "(screens, forms, certificates, application numbers, deadlines, the 'today' of a form) is "
+    "in it; the database and the audit trail keep UTC.",
+)
 USE_I18N = True
 USE_TZ = True
 

@@ -17,9 +17,12 @@ from typing import Any
 from uuid import UUID
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from govdesk.catalog.models import MaterialNeed, MaterialRequirement
+from govdesk.forms.derivations import inputs_closure
 from govdesk.forms.prefill import prefill
 from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import LicenceType, Source
@@ -104,10 +107,13 @@ def resolve_materials(
     element_keys = sorted({key for r in requirements for key in r.elements})
     if element_keys:
         # Elements may be derived (e.g. the current address) or captured earlier: resolve them
-        # the way forms do, in one pass.
+        # the way forms do, in one pass, with what derived ones are computed from.
         resolved = prefill(
             id_number=id_number,
-            specs=[FieldSpec(key=key, label=key, type="string") for key in element_keys],
+            specs=[
+                FieldSpec(key=key, label=key, type="string")
+                for key in sorted(inputs_closure(set(element_keys)))
+            ],
         )
         for key, item in resolved.items():
             if item.value not in (None, "", []) and item.source != "default":
@@ -150,7 +156,7 @@ def _resolve(
         status = "uploaded"
         evidence = _("Uploaded on %(date)s: %(kind)s, %(size)s") % {
             "date": f"{timezone.localtime(upload.uploaded_at):%Y-%m-%d}",
-            "kind": KIND_NAMES.get(upload.content_type, upload.content_type),
+            "kind": FILE_KIND_NAMES.get(upload.content_type, upload.content_type),
             "size": file_size(upload.size),
         }
     elif need == MaterialNeed.UNLESS_HELD:
@@ -196,14 +202,16 @@ def _held(
                 r.name, "licence", evidence, r.required, r.licence_type, need=r.need
             )
     if r.elements and all(found.get(key) is not None for key in r.elements):
-        sources = sorted({_source_name(found[key]) for key in r.elements})
-        evidence = _("Read from the registry (%(sources)s)") % {"sources": ", ".join(sources)}
+        sources = sorted(set().union(*(_source_names(key, found) for key in r.elements)))
+        evidence = _("Read from the registry (%(sources)s)") % {
+            "sources": pgettext("list separator", ", ").join(sources)
+        }
         return MaterialStatus(r.name, "registry", evidence, r.required, r.licence_type, need=r.need)
     return None
 
 
 #: What a person calls each kind of file that may be uploaded.
-KIND_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "application/pdf": "PDF"}
+FILE_KIND_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "application/pdf": "PDF"}
 
 
 def file_size(size: int) -> str:
@@ -213,12 +221,27 @@ def file_size(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
-def _source_name(item: Any) -> str:
-    """The registry a value was read from, by the name the screen shows (its code if unknown)."""
-    origin = getattr(item, "origin", "")
+#: Where a value that no registry holds came from, as the evidence names it.
+SOURCE_KIND_NAMES: dict[str, Promise] = {
+    "captured": gettext_lazy("captured earlier"),
+    "typed": gettext_lazy("typed in this application"),
+    "derived": gettext_lazy("computed from registry data"),
+}
+
+
+def _source_names(key: str, found: dict[str, Any]) -> set[str]:
+    """The registries a value was read from, by the names the screen shows; for a computed
+    value, those of the values it is computed from."""
+    item = found[key]
     source = str(getattr(item, "source", ""))
+    if source == "derived":
+        names = set().union(*(_source_names(i, found) for i in item.inputs if i in found))
+        return names or {str(SOURCE_KIND_NAMES["derived"])}
+    origin = getattr(item, "origin", "")
     code = str(origin or source) if source in {"registry", "licence"} else source
-    return str(Source(code).label) if code in Source.values else code
+    if code in Source.values:
+        return {str(Source(code).label)}
+    return {str(SOURCE_KIND_NAMES.get(code, _("another source")))}
 
 
 def _mask_tail(number: str) -> str:

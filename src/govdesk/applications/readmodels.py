@@ -140,6 +140,7 @@ class ApplicationDetail:
     submitted_at: datetime | None
     deadline: date | None
     time_limit_days: int
+    promised_days: int
     bundle: BundleStepRef | None
     form_code: str
     form_title: str

@@ -224,6 +224,7 @@ def application_detail(
         submitted_at=application.submitted_at,
         deadline=application.deadline,
         time_limit_days=matter.time_limit_days,
+        promised_days=matter.promised_days,
         bundle=BundleStepRef(run.id, run.bundle.code, run.bundle.name, application.step)
         if run is not None
         else None,
@@ -437,7 +438,7 @@ def offers_for(*, id_number: str, today: date | None = None) -> list[Offer]:
     person, their household, the records of the one registry look-up) and one for their
     applications: the registry answers every element any rule needs at once.
     """
-    today = today or date.today()
+    today = today or timezone.localdate()
     stored = list(
         OfferRule.objects.filter(published=True)
         .filter(Q(matter__published=True) | Q(bundle__published=True))

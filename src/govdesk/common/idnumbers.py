@@ -40,6 +40,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from stdnum import numdb
@@ -425,6 +426,14 @@ def _first_bad_character(value: str, allowed_last: str) -> tuple[int, str] | Non
     return None
 
 
+def _today() -> date:
+    """Today where the deployment is (``TIME_ZONE``); used without Django settings (a script),
+    the date of the machine's clock."""
+    if settings.configured:
+        return timezone.localdate()
+    return date.today()  # server clock: no Django settings, no deployment time zone
+
+
 def parse(raw: str, *, today: date | None = None) -> IdNumber:
     """Validate a resident identity number and return its parts.
 
@@ -509,7 +518,7 @@ def parse(raw: str, *, today: date | None = None) -> IdNumber:
                 earliest=EARLIEST_BIRTH_YEAR,
             ),
         )
-    if birth > (today if today is not None else date.today()):
+    if birth > (today if today is not None else _today()):
         raise InvalidIdNumber(
             "future",
             format_lazy(

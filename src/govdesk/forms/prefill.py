@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.utils import timezone
+
 from govdesk.forms.derivations import RULES, age_on, default_value, derivation_order
 from govdesk.forms.derivations import inputs_closure as closure
 from govdesk.forms.models import CapturedFact, DataElement
@@ -63,7 +65,7 @@ def prefill(
     today: date | None = None,
 ) -> dict[str, Resolved]:
     """Resolve ``specs`` for the person with ``id_number``. Returns key → Resolved."""
-    today = today or date.today()
+    today = today or timezone.localdate()
     keys = {spec.key for spec in specs}
     needed = closure(keys)
     looked_up = {k for k in needed if k not in RULES}

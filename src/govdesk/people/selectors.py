@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govdesk.audit.actions import AuditAction
@@ -120,7 +121,7 @@ def person_card(
         audited(Result.DENIED, why="jurisdiction")
         raise AccessDenied(_("This person lives outside your jurisdiction."))
     show_full = unmask and may_unmask(principal)
-    card = _card(found, parsed.value, show_full, date.today())
+    card = _card(found, parsed.value, show_full, timezone.localdate())
     audited(Result.OK, unmasked=show_full, asked_unmask=unmask)
     return card
 

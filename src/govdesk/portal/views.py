@@ -70,6 +70,7 @@ from govdesk.presentation.values import (
     members,
     role_label,
     source_sentence,
+    time_limits,
     timeline_rows,
 )
 
@@ -91,6 +92,9 @@ def _entry(matter: Matter) -> dict[str, Any]:
         ),
         "online": matter.online,
         "promised_days": matter.promised_days,
+        "promised": time_limits(
+            promised_days=matter.promised_days, time_limit_days=matter.time_limit_days
+        )[0],
         "summary": text(matter.summary, matter.en, "summary"),
     }
 
@@ -244,6 +248,9 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         "portal/guide.html",
         {
             "guide": catalog.matter_guide(matter),
+            "time_limits": time_limits(
+                promised_days=matter.promised_days, time_limit_days=matter.time_limit_days
+            ),
             "certificate": (
                 {
                     "purpose": text(certificate.purpose, certificate.en, "purpose"),
@@ -524,6 +531,11 @@ def _application_page(
             "upload_limit": file_size(settings.UPLOAD_MAX_BYTES),
             "upload_error": upload_error,
             "timeline": timeline_rows(detail.timeline, for_resident=True),
+            "time_limits": time_limits(
+                promised_days=detail.promised_days,
+                time_limit_days=detail.time_limit_days,
+                deadline=detail.deadline,
+            ),
             "editable": detail.editable,
             "errors": errors or {},
             "certificates": resident_certificates.for_application(principal, application),

@@ -9,20 +9,22 @@ sentence about it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from govdesk.applications.lifecycle import event_label
 from govdesk.applications.readmodels import TimelineEvent
 from govdesk.catalog.i18n import language, text
 from govdesk.common.idnumbers import mask_value
 from govdesk.common.roles import RESIDENT, SYSTEM, Role
+from govdesk.forms.models import DataElement
 from govdesk.people.models import Relation, Source
 
 #: What each kind of source is called on a clerk's badge (registry values name the registry).
@@ -105,6 +107,16 @@ def display_value(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) 
     return str(value)
 
 
+def element_display(key: str, value: Any) -> str:
+    """A registry value of the data element ``key`` as people read it (a choice's label from
+    the dictionary of data elements: ``never_employed`` reads 未就业), for screens that show a
+    value outside a form."""
+    element = DataElement.objects.filter(key=key).values_list("type", "choices").first()
+    if element is None:
+        return display_value("text", value)
+    return display_value(element[0], value, element[1] or ())
+
+
 def masked_display(kind: str, value: Any, choices: Sequence[Sequence[Any]] = ()) -> str:
     """``display_value`` of the masked value (for values a screen must never show in full,
     such as the two sides of a conflict)."""
@@ -157,34 +169,84 @@ def source_sentence(source: str | None, origin: str, as_of: str | None) -> str:
     return ""
 
 
+def _parsed(moment: str) -> datetime | date | None:
+    """An ISO timestamp or date, or None for a string that is neither."""
+    try:
+        return parse_datetime(moment) or parse_date(moment)
+    except ValueError:  # well formed but no such moment (2026-02-30)
+        return None
+
+
 def local_time(moment: datetime | str | None) -> datetime | None:
-    """A moment in the deployment's time zone (ISO strings are parsed)."""
+    """A moment in the deployment's time zone (``GOVDESK_TIME_ZONE``; ISO strings are
+    parsed). Screens, forms and certificates show moments only through this (or Django's
+    template filters, which do the same), never a UTC string cut short."""
     if moment is None or moment == "":
         return None
-    parsed = parse_datetime(moment) if isinstance(moment, str) else moment
-    if parsed is not None and timezone.is_aware(parsed):
-        parsed = timezone.localtime(parsed)
-    return parsed
+    parsed = _parsed(moment) if isinstance(moment, str) else moment
+    if not isinstance(parsed, datetime):
+        return None
+    return timezone.localtime(parsed) if timezone.is_aware(parsed) else parsed
 
 
 def local_date(moment: date | datetime | str | None) -> str:
-    """``2026-03-01``: the local date of a moment, a date, or an ISO date or timestamp."""
+    """``2026-03-01``: the local date of a moment (``local_time``), a date, or an ISO date or
+    timestamp. A timestamp's date is the date where the deployment is, not in UTC: at 00:30
+    in Shanghai it is already the next day. Text that is no date is given back whole."""
     if moment is None or moment == "":
         return ""
-    if isinstance(moment, str):
-        parsed = parse_datetime(moment)
-        if parsed is None:
-            return moment[:10]
-        moment = parsed
-    if isinstance(moment, datetime):
-        moment = local_time(moment) or moment
-        return moment.strftime("%Y-%m-%d")
-    return moment.isoformat()
+    parsed = _parsed(moment) if isinstance(moment, str) else moment
+    if parsed is None:
+        return str(moment)
+    if isinstance(parsed, datetime):
+        return (local_time(parsed) or parsed).strftime("%Y-%m-%d")
+    return parsed.isoformat()
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    label: str
+    text: str
+
+
+def working_days(days: int) -> str:
+    """``5 working days``; none at all is done on the spot (即办)."""
+    if days <= 0:
+        return _("on the spot")
+    return ngettext("%(days)d working day", "%(days)d working days", days) % {"days": days}
+
+
+def time_limits(
+    *, promised_days: int, time_limit_days: int, deadline: date | None = None
+) -> list[TimeLimit]:
+    """How long a matter takes, in the same words on the guide, the resident's application
+    and the workbench: the promised time (承诺时限), the statutory time limit (法定时限), and,
+    once the application is accepted, its deadline (counted from acceptance by the statutory
+    limit, a local date)."""
+    rows = [
+        TimeLimit(_("Promised time limit"), working_days(promised_days)),
+        TimeLimit(_("Statutory time limit"), working_days(time_limit_days)),
+    ]
+    if deadline is not None:
+        rows.append(TimeLimit(_("Deadline"), local_date(deadline)))
+    return rows
+
+
+def actor_label(actor: str) -> str:
+    """Who did something, as staff read it: a member of staff by user name; a resident (who
+    acts only on their own records) as the applicant, never by their reference or number."""
+    if actor.startswith(f"{RESIDENT}:"):
+        return _("The applicant")
+    return actor
 
 
 def role_label(role: str) -> str:
+    """A staff role's name, "Resident" for what a resident did, "The platform" for what it
+    did by itself."""
     if role == SYSTEM:
         return _("The platform")
+    if role == RESIDENT:
+        return _("Resident")
     return str(Role(role).label) if role in Role.values else role
 
 
@@ -197,14 +259,14 @@ def timeline_rows(
     for e in events:
         if for_resident and e.action == "edit":
             continue
-        who = e.actor
+        who = actor_label(e.actor)
         if for_resident:  # a resident reads roles, never the names of staff
             who = _("You") if e.role == RESIDENT else role_label(e.role)
         rows.append(
             {
                 "action": event_label(e.action),
                 "who": who,
-                "actor": e.actor,
+                "actor": actor_label(e.actor),
                 "role": role_label(e.role),
                 "at": local_time(e.at),
                 "comment": e.comment,

@@ -17,9 +17,11 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from govdesk.applications.readmodels import ApplicationDetail, FieldValue, ReturnInfo
+from govdesk.catalog.i18n import text
 from govdesk.forms.derivations import RULES
 from govdesk.presentation.values import (
     MATERIAL_LABELS,
+    actor_label,
     awaited_text,
     choice_options,
     display_value,
@@ -60,6 +62,8 @@ class FactRow:
     source: str | None
     origin: str
     as_of: str
+    #: Who typed a captured or typed value (a clerk's user name, or "the applicant").
+    by: str
     badge: str
     required: bool
     missing: bool
@@ -144,6 +148,7 @@ def _row(f: FieldValue, step: int | None) -> FactRow:
         source=f.source,
         origin=f.origin,
         as_of=local_date(f.as_of),
+        by=actor_label(f.origin) if f.source in {"captured", "typed"} else "",
         badge=source_name(f.source, f.origin),
         required=f.required,
         missing=f.missing,
@@ -155,7 +160,7 @@ def _row(f: FieldValue, step: int | None) -> FactRow:
 
 def _take_value(row: FactRow, f: FieldValue) -> None:
     fresh = _row(f, None)
-    for name in ("value", "display", "source", "origin", "as_of", "badge", "conflict"):
+    for name in ("value", "display", "source", "origin", "as_of", "by", "badge", "conflict"):
         setattr(row, name, getattr(fresh, name))
 
 
@@ -225,7 +230,7 @@ def _conflict_text(row: FactRow) -> str:
     ) % {
         "registry": registry or "—",
         "typed": typed or "—",
-        "who": conflict.get("typed_by") or "—",
+        "who": actor_label(str(conflict.get("typed_by") or "")) or "—",
         "when": local_date(conflict.get("at")) or "—",
     }
 
@@ -259,19 +264,56 @@ def posted_value(posted: QueryDict, key: str, kind: str) -> Any:
     return posted.get(name, "")
 
 
+def _shown(posted: QueryDict) -> list[str]:
+    return [name.removeprefix(SHOWN) for name in posted if name.startswith(SHOWN)]
+
+
+def _differs(row: FactRow, raw: Any) -> bool:
+    """Whether ``raw``, as posted for ``row``, is not what the row holds."""
+    if row.type == "multichoice":
+        return sorted(str(v) for v in raw) != sorted(row.input_values)
+    return str(raw) != row.input_value
+
+
 def _carry_unsaved(rows: dict[str, FactRow], posted: QueryDict, saved: str) -> None:
-    shown = [name.removeprefix(SHOWN) for name in posted if name.startswith(SHOWN)]
-    for key in shown:
+    for key in _shown(posted):
         row = rows.get(key)
         if row is None or not row.editable or key == saved:
             continue
         raw = posted_value(posted, key, row.type)
+        if not _differs(row, raw):
+            continue
+        row.unsaved = True
         if row.type == "multichoice":
-            values = [str(v) for v in raw]
-            if sorted(values) != sorted(row.input_values):
-                row.input_values, row.unsaved = values, True
-        elif str(raw) != row.input_value:
-            row.input_value, row.unsaved = str(raw), True
+            row.input_values = [str(v) for v in raw]
+        else:
+            row.input_value = str(raw)
+
+
+def posted_changes(facts: Facts, posted: QueryDict) -> dict[str, dict[str, Any]]:
+    """The values the page carries that differ from what is held, by the application each is
+    saved on (the row's target): what a submit saves first. Rows the request does not show,
+    and rows that cannot be typed, are left alone."""
+    changes: dict[str, dict[str, Any]] = {}
+    for key in _shown(posted):
+        row = facts.rows.get(key)
+        if row is None or not row.editable or row.target is None:
+            continue
+        raw = posted_value(posted, key, row.type)
+        if _differs(row, raw):
+            changes.setdefault(row.target.application, {})[key] = raw
+    return changes
+
+
+def field_label(key: str, facts: Facts) -> str:
+    """How a message names the field ``key``: its label, never the key."""
+    row = facts.rows.get(key)
+    if row is not None:
+        return row.label
+    material = key.removeprefix("materials_provided.")
+    if material != key:
+        return str(text(material))
+    return _("Another item of the form")
 
 
 def step_summary(detail: ApplicationDetail) -> dict[str, Any]:

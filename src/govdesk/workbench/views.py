@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from govdesk.applications import lifecycle, selectors, services, uploads
 from govdesk.applications.errors import AlreadyHeld, InvalidFields, NotFound, StateConflict
 from govdesk.applications.lifecycle import Action
 from govdesk.applications.models import Application, BundleRun, Channel
+from govdesk.catalog.i18n import text
 from govdesk.catalog.models import Matter
 from govdesk.common.errors import DomainError, Unavailable
 from govdesk.common.idnumbers import InvalidIdNumber, normalise, parse
@@ -37,7 +38,15 @@ from govdesk.people.policies import may_unmask
 from govdesk.people.selectors import AccessDenied, PersonNotFound, person_card
 from govdesk.presentation.errors import http_status
 from govdesk.presentation.http import file_response, pdf_response, same_origin_path
-from govdesk.presentation.values import local_date, relation_label, timeline_rows
+from govdesk.presentation.values import (
+    actor_label,
+    element_display,
+    local_date,
+    relation_label,
+    separator,
+    time_limits,
+    timeline_rows,
+)
 from govdesk.workbench import forms as wb
 from govdesk.workbench import personrefs
 
@@ -235,6 +244,7 @@ def _person_page(request: HttpRequest, id_number: str) -> HttpResponse:
             # The forms of the page name the person by reference too, never by number.
             "person_ref": personrefs.issue(request.session, value),
             "sex_label": _("Female") if card["sex"] == "F" else _("Male"),
+            "employment_label": element_display("employment.status", card.get("employment_status")),
             "as_of": local_date(card["name"]["as_of"]) if card.get("name") else "",
             "members": _members(card),
             "open_applications": open_apps,
@@ -457,6 +467,7 @@ def _workspace(
     return {
         "scope": scope,
         "run": scope.run,
+        "started_by": actor_label(scope.run.created_by) if scope.run is not None else "",
         "details": details,
         "facts": facts,
         "steps": steps,
@@ -491,53 +502,118 @@ def _workspace_response(
     return render(request, template, context, status=status)
 
 
+#: Where a workspace POST that went wrong leaves what the page needs to show it again, once,
+#: after the redirect: the values typed, the errors, the problem (POST, redirect, GET).
+AFTER_POST = "workbench:after-post"
+#: The names of the posted fields a failed POST carries to the page again.
+CARRIED = (wb.PREFIX, wb.SHOWN)
+
+
+def _version(request: HttpRequest, application_id: object) -> int | None:
+    """The version of an application that the page was built on (one per editable step)."""
+    raw = request.POST.get(f"version:{application_id}", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _after_post(
+    request: HttpRequest, scope: Scope, state: dict[str, Any], anchor: str = ""
+) -> HttpResponse:
+    """Redirect a POST that went wrong back to the page, which shows ``state`` once: the
+    values typed are kept, the errors said, and a reload never posts again."""
+    state["posted"] = {
+        name: request.POST.getlist(name) for name in request.POST if name.startswith(CARRIED)
+    }
+    request.session[AFTER_POST] = {"page": scope.page_url, **state}
+    return redirect(scope.page_url + anchor)
+
+
+def _after_post_state(request: HttpRequest, scope: Scope) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a failed POST left for this page (taken: shown once): what ``_workspace`` takes,
+    and what the page's context gets besides (the steps that failed and those submitted)."""
+    state = request.session.get(AFTER_POST)
+    if not isinstance(state, dict) or state.get("page") != scope.page_url:
+        return {}, {}
+    del request.session[AFTER_POST]
+    posted = QueryDict(mutable=True)
+    for name, values in (state.get("posted") or {}).items():
+        posted.setlist(name, [str(v) for v in values])
+    workspace = {
+        "posted": posted,
+        "errors": state.get("errors") or {},
+        "problem": str(state.get("problem") or ""),
+        "problem_status": int(state.get("problem_status") or 200),
+    }
+    extra = {
+        "failures": state.get("failures") or [],
+        "submitted_now": str(state.get("submitted_now") or ""),
+        # A decision refused: why, per field, and the comment typed.
+        "action_errors": state.get("action_errors") or {},
+        "comment": str(state.get("comment") or ""),
+    }
+    return workspace, extra
+
+
+def _page(request: HttpRequest, principal: Principal, scope: Scope) -> HttpResponse:
+    """A workspace page (a bundle or one application), with what a failed POST left for it."""
+    workspace, extra = _after_post_state(request, scope)
+    context = _page_context(request, principal, scope, **workspace)
+    context.update(extra)
+    return render(request, scope.template, context)
+
+
 @require_GET
 @staff_view
 def bundle(request: HttpRequest, run_id: UUID) -> HttpResponse:
     principal = principal_of(request)
-    scope = _bundle_scope(principal, run_id)
-    return render(request, "workbench/bundle.html", _workspace(request, principal, scope))
+    return _page(request, principal, _bundle_scope(principal, run_id))
+
+
+def _failed(
+    request: HttpRequest,
+    principal: Principal,
+    scope: Scope,
+    state: dict[str, Any],
+    anchor: str,
+) -> HttpResponse:
+    """A workspace POST that went wrong. htmx gets the workspace again with ``state`` (the
+    values typed, errors, problem; ``failures`` and ``submitted_now`` of a submit); a page is
+    redirected to, and shows ``state`` once (``_after_post``)."""
+    if not _is_htmx(request):
+        return _after_post(request, scope, state, anchor)
+    _reload(principal, scope)
+    extra: dict[str, Any] = {k: state.pop(k) for k in ("failures", "submitted_now") if k in state}
+    context = _page_context(request, principal, scope, posted=request.POST, **state)
+    context.update(extra)
+    return _workspace_response(request, scope.template, context, state["problem_status"])
 
 
 def _save_field(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Save one row (the Save button pressed names it); the other rows' values the form
+    carries are shown again as typed, not saved."""
     principal = principal_of(request)
     key = request.POST.get("field", "")
-    target = scope.find(request.POST.get("application", ""))
-    kind = request.POST.get("type", "")
-    version = request.POST.get("version", "")
-    errors: dict[str, str] = {}
-    problem, status, saved = "", 200, ""
+    target = scope.find(request.POST.get(f"target:{key}", ""))
+    kind = request.POST.get(f"type:{key}", "")
+    anchor = f"#fact-{wb.slug(key)}"
     try:
         services.application_update(
             principal=principal,
             application_id=target.pk,
             fields={key: wb.posted_value(request.POST, key, kind)},
-            version=int(version) if version.isdigit() else None,
+            version=_version(request, target.pk),
         )
-        saved = key
-    except InvalidFields as exc:
-        errors, problem, status = dict(exc.errors), exc.message, http_status(exc)
     except DomainError as exc:
-        problem, status = exc.message, http_status(exc)
-        errors = {key: exc.message}
+        errors = dict(exc.errors) if isinstance(exc, InvalidFields) else {key: exc.message}
+        state = {"errors": errors, "problem": exc.message, "problem_status": http_status(exc)}
+        return _failed(request, principal, scope, state, anchor)
     _reload(principal, scope)
-    context = _page_context(
-        request,
-        principal,
-        scope,
-        posted=request.POST,
-        saved=saved,
-        errors=errors,
-        problem=problem,
-        problem_status=status,
-    )
-    if saved:
-        row = context["facts"].rows.get(key)
-        context["flash"] = _("Saved: %(field)s") % {"field": row.label if row else key}
-        if not _is_htmx(request):
-            messages.success(request, context["flash"])
-            return redirect(f"{scope.page_url}#fact-{wb.slug(key)}")
-    return _workspace_response(request, scope.template, context, status)
+    context = _page_context(request, principal, scope, posted=request.POST, saved=key)
+    row = context["facts"].rows.get(key)
+    context["flash"] = _("Saved: %(field)s") % {"field": row.label if row else key}
+    if not _is_htmx(request):
+        messages.success(request, context["flash"])
+        return redirect(scope.page_url + anchor)
+    return _workspace_response(request, scope.template, context)
 
 
 def _mark_material(request: HttpRequest, scope: Scope) -> HttpResponse:
@@ -545,12 +621,12 @@ def _mark_material(request: HttpRequest, scope: Scope) -> HttpResponse:
     application = scope.find(request.POST.get("application", ""))
     name = request.POST.get("material", "")
     version = request.POST.get("version", "")
+    anchor = f"#materials-{application.pk}"
     provided = set(application.materials_provided)
     if request.POST.get("provided") == "1":
         provided.add(name)
     else:
         provided.discard(name)
-    problem, status = "", 200
     try:
         services.application_update(
             principal=principal,
@@ -560,14 +636,18 @@ def _mark_material(request: HttpRequest, scope: Scope) -> HttpResponse:
             materials_provided=sorted(provided),
         )
     except DomainError as exc:
-        problem, status = exc.message, http_status(exc)
-    if not problem and not _is_htmx(request):
-        return redirect(f"{scope.page_url}#materials-{application.pk}")
+        state = {"problem": exc.message, "problem_status": http_status(exc)}
+        return _failed(request, principal, scope, state, anchor)
+    if not _is_htmx(request):
+        return redirect(scope.page_url + anchor)
     _reload(principal, scope)
-    context = _page_context(request, principal, scope, problem=problem, problem_status=status)
-    if not problem:
-        context["flash"] = _("Materials checklist updated.")
-    return _workspace_response(request, scope.template, context, status)
+    context = _page_context(request, principal, scope)
+    context["flash"] = _("Materials checklist updated.")
+    return _workspace_response(request, scope.template, context)
+
+
+def _matter_name(matter: Matter) -> str:
+    return str(text(matter.name, matter.en, "name"))
 
 
 def _upload_material(request: HttpRequest, scope: Scope) -> HttpResponse:
@@ -597,57 +677,74 @@ def _upload_material(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 def _submit_all(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """Submit every step still in draft (or returned). A repeated click finds them submitted:
-    the service's state check makes it a no-op, never a second submission."""
+    """Save the values the page carries, then submit every step still in draft (or returned).
+
+    The submit button belongs to the form of the rows, so a value chosen and not saved row by
+    row is saved here first: on the step that asks for it, all-or-nothing per step (a step
+    whose values cannot be saved is not submitted). A repeated click finds the steps
+    submitted: the service's state check makes it a no-op, never a second submission. What
+    went wrong is said by field label, on the page again after a redirect, with the values
+    typed."""
     principal = principal_of(request)
+    details = [
+        selectors.application_detail(principal=principal, application=a) for a in scope.applications
+    ]
+    facts = wb.facts_build(details)
+    changes = wb.posted_changes(facts, request.POST)
     submitted: list[str] = []
     failures: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+
+    def failed(application: Application, exc: DomainError) -> None:
+        found = dict(exc.errors) if isinstance(exc, InvalidFields) else {}
+        for key, message in found.items():
+            errors.setdefault(key, str(message))
+        failures.append(
+            {
+                "number": application.number,
+                "matter": _matter_name(application.matter),
+                "message": str(exc.message),
+                "errors": [
+                    {"label": wb.field_label(k, facts), "anchor": wb.slug(k), "text": str(m)}
+                    for k, m in found.items()
+                ],
+            }
+        )
+
     for application in scope.applications:
+        typed = changes.get(str(application.pk))
         try:
+            if typed:
+                services.application_update(
+                    principal=principal,
+                    application_id=application.pk,
+                    fields=typed,
+                    version=_version(request, application.pk),
+                )
             done = services.application_submit(principal=principal, application_id=application.pk)
         except StateConflict:
             continue  # already submitted, by this click's twin or by a colleague
-        except InvalidFields as exc:
-            failures.append(
-                {
-                    "number": application.number,
-                    "matter": application.matter.name,
-                    "message": exc.message,
-                    "errors": exc.errors,
-                }
-            )
-            continue
         except DomainError as exc:
-            failures.append(
-                {
-                    "number": application.number,
-                    "matter": application.matter.name,
-                    "message": exc.message,
-                    "errors": {},
-                }
-            )
+            failed(application, exc)
             continue
-        submitted.append(done.matter.name)
+        submitted.append(_matter_name(done.matter))
     if not failures:
         if submitted:
             messages.success(
                 request,
-                _("Submitted: %(matters)s.") % {"matters": "、".join(submitted)},
+                _("Submitted: %(matters)s.") % {"matters": separator().join(submitted)},
             )
         else:
             messages.info(request, _("Nothing left to submit: every step was submitted already."))
         return redirect(scope.page_url)
-    _reload(principal, scope)
-    context = _page_context(
-        request,
-        principal,
-        scope,
-        problem=_("Some steps could not be submitted; see below."),
-        problem_status=422,
-    )
-    context["failures"] = failures
-    context["submitted_now"] = submitted
-    return render(request, scope.template, context, status=422)
+    state = {
+        "errors": errors,
+        "problem": _("Some steps could not be submitted; see below."),
+        "problem_status": 422,
+        "failures": failures,
+        "submitted_now": separator().join(submitted),
+    }
+    return _failed(request, principal, scope, state, "#workspace")
 
 
 def _scoped(handler: Callable[[HttpRequest, Scope], HttpResponse], scope_of: Any) -> View:
@@ -690,6 +787,11 @@ def _application_context(
             "overdue_minutes": settings.OUTCOME_OVERDUE_MINUTES,
             "step": context["steps"][0],
             "timeline": timeline_rows(detail.timeline),
+            "time_limits": time_limits(
+                promised_days=detail.promised_days,
+                time_limit_days=detail.time_limit_days,
+                deadline=detail.deadline,
+            ),
             "actions": [
                 {
                     "name": a,
@@ -715,24 +817,18 @@ def _application_problem(
     exc: DomainError,
     **extra: Any,
 ) -> HttpResponse:
-    """The application page again, read afresh, with what went wrong above the actions."""
-    status = http_status(exc)
+    """Back to the application page (read afresh after the redirect), which says once what
+    went wrong above the actions."""
     scope = _application_scope(principal, application_id)
-    context = _application_context(
-        request, principal, scope, problem=exc.message, problem_status=status
-    )
-    context.update(extra)
-    return render(request, "workbench/application.html", context, status=status)
+    state = {"problem": exc.message, "problem_status": http_status(exc), **extra}
+    return _after_post(request, scope, state, "#actions-h" if "comment" in extra else "")
 
 
 @require_GET
 @staff_view
 def application(request: HttpRequest, application_id: UUID) -> HttpResponse:
     principal = principal_of(request)
-    scope = _application_scope(principal, application_id)
-    return render(
-        request, "workbench/application.html", _application_context(request, principal, scope)
-    )
+    return _page(request, principal, _application_scope(principal, application_id))
 
 
 application_fields = _scoped(_save_field, _application_scope)
@@ -775,7 +871,7 @@ def application_act(request: HttpRequest, application_id: UUID) -> HttpResponse:
         )
     except DomainError as exc:
         return _application_problem(
-            request, principal, application_id, exc, action_errors=exc.errors, comment=comment
+            request, principal, application_id, exc, action_errors=dict(exc.errors), comment=comment
         )
     messages.success(
         request,

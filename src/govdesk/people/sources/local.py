@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from govdesk.common import rawsql
@@ -265,7 +266,7 @@ class LocalRegistry:
             licence_types | ({LicenceType.SOCIAL_SECURITY_CARD.value} if want_bank else set())
         )
         people = sorted(by_pk)
-        today = date.today()
+        today = timezone.localdate()
         branches: list[str] = []
         params: list[Any] = []
         # Only table names and placeholder lists are interpolated; values are parameters.

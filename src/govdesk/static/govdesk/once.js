@@ -9,7 +9,10 @@
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-once")) { return; }
     if (form.getAttribute("data-sent") === "true") { event.preventDefault(); return; }
     form.setAttribute("data-sent", "true");
-    var buttons = form.querySelectorAll("button[type=submit]");
+    // The form's elements include its buttons placed elsewhere on the page (form="…").
+    var buttons = Array.prototype.filter.call(form.elements, function (el) {
+      return el instanceof HTMLButtonElement && el.type === "submit";
+    });
     window.setTimeout(function () {
       buttons.forEach(function (b) { b.disabled = true; b.setAttribute("aria-busy", "true"); });
     }, 0);
@@ -18,7 +21,8 @@
     if (!event.persisted) { return; }
     document.querySelectorAll("form[data-sent]").forEach(function (form) {
       form.removeAttribute("data-sent");
-      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+      Array.prototype.forEach.call(form.elements, function (b) {
+        if (!(b instanceof HTMLButtonElement) || b.type !== "submit") { return; }
         b.disabled = false;
         b.removeAttribute("aria-busy");
       });
