@@ -295,7 +295,7 @@ class LocalIdentityProvider:
         with transaction.atomic():
             try:
                 row = (
-                    SignInCode.objects.select_for_update()
+                    SignInCode.objects.select_for_update(of=("self",))
                     .select_related("person")
                     .filter(pk=challenge_id)
                     .first()
