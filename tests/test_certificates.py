@@ -356,6 +356,29 @@ def test_access_to_certificates(api: Any, staff_token: Any, issued: dict[str, An
     assert ("certificate.issue", "ok", "govdesk") in actions
 
 
+@pytest.mark.parametrize("approver", ["approver.hrss", "approver.mca"])
+def test_a_departments_staff_see_only_their_departments_certificates(
+    api: Any, staff_token: Any, issued: dict[str, Any], approver: str
+) -> None:
+    """The district's bureaus cover 春雷社区, but 常住人口信息证明 is not their matter: like
+    its application, its certificate is not theirs to read, list or revoke (found by the
+    authorisation matrix: they could do all three)."""
+    from govdesk.audit.models import AuditEvent
+
+    token = staff_token(approver)
+    number = issued["number"]
+    denied = AuditEvent.objects.filter(actor=approver, result="denied")
+    before = denied.count()
+    assert api.get(issued["pdf_url"], token).status_code == 404
+    revoked = api.post(f"/api/v1/certificates/{number}/revoke", token, {"reason": "x"})
+    assert revoked.status_code == 404
+    assert denied.count() == before + 2
+    assert Certificate.objects.get(number=number).status == "valid"
+    assert number not in {c["number"] for c in api.get("/api/v1/certificates", token).json()}
+    assert api.get(f"/staff/certificates/{number}.pdf").status_code == 302  # not signed in
+    assert staff_client(approver).get(f"/staff/certificates/{number}.pdf").status_code == 404
+
+
 # --- issuing once, and never with a box ---------------------------------------------------------
 
 

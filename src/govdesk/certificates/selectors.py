@@ -1,6 +1,8 @@
 """Reads of certificates: public verification, lists, the PDF. Access is checked here for every
-object: the holder, or staff (clerk, reviewer, approver) whose jurisdiction covers the issuer.
-Every staff read is written to the audit trail; a denied read answers "not found"."""
+object: the holder, or staff (clerk, reviewer, approver) whose jurisdiction covers the issuer
+and, where they belong to a department, of the department whose matter the certificate was
+issued for (the rule of ``applications.policies.in_department``). Every staff read is written
+to the audit trail; a denied read answers "not found"."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govdesk.applications.errors import NotFound
-from govdesk.applications.policies import STAFF_READERS
+from govdesk.applications.policies import STAFF_READERS, in_department
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.models import Result
 from govdesk.audit.services import audit_list_read, audit_record, person_subject
@@ -32,17 +34,30 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 
 
+#: What ``may_read`` and ``may_revoke`` look at, for ``select_related``.
+ACCESS_RELATED = ("issuer", "application__matter")
+
+
+def _in_reach(principal: Principal, certificate: Certificate) -> bool:
+    """The issuer lies in this member of staff's jurisdiction, and the certificate was issued
+    for a matter of their department if they belong to one (a bureau's reviewers and
+    approvers deal only with its matters, their certificates included)."""
+    return principal.covers(certificate.issuer) and in_department(
+        principal, certificate.application
+    )
+
+
 def may_read(principal: Principal, certificate: Certificate) -> bool:
     if principal.kind == "resident":
         return principal.person is not None and principal.person.pk == certificate.holder_id
-    return principal.role in STAFF_READERS and principal.covers(certificate.issuer)
+    return principal.role in STAFF_READERS and _in_reach(principal, certificate)
 
 
 def may_revoke(principal: Principal, certificate: Certificate) -> bool:
     return (
         principal.kind == "staff"
         and principal.role in REVOKERS
-        and principal.covers(certificate.issuer)
+        and _in_reach(principal, certificate)
     )
 
 
@@ -66,7 +81,7 @@ def get_certificate(
     with_pdf: bool = False,
 ) -> Certificate:
     """One certificate this principal may see; staff reads (and every denial) are audited."""
-    query = Certificate.objects.select_related("type", "holder", "issuer", "application")
+    query = Certificate.objects.select_related("type", "holder", *ACCESS_RELATED)
     if not with_pdf:
         query = query.defer("pdf")
     certificate = query.filter(number=number).first()
@@ -88,7 +103,8 @@ def certificate_pdf(*, principal: Principal, number: str) -> tuple[Certificate, 
 
 
 def certificates_for(*, principal: Principal, status: str | None = None) -> QuerySet[Certificate]:
-    """A resident's own certificates; staff: those issued within their jurisdiction."""
+    """A resident's own certificates; staff: those issued within their jurisdiction (and for
+    their department's matters, where they belong to one: ``may_read`` as a query)."""
     query = (
         Certificate.objects.defer("pdf")
         .select_related("type", "holder", "issuer", "application")
@@ -103,6 +119,9 @@ def certificates_for(*, principal: Principal, status: str | None = None) -> Quer
         if home is None or principal.role not in STAFF_READERS:
             return query.none()
         query = query.filter(home.subtree_q("issuer"))
+        user = principal.user
+        if user is not None and user.department_id is not None:
+            query = query.filter(application__matter__department_id=user.department_id)
     today = timezone.localdate()
     if status == "revoked":
         query = query.filter(status="revoked")

@@ -265,7 +265,7 @@ def certificate_revoke(*, principal: Principal, number: str, reason: str) -> Cer
         raise InvalidFields(_("Say why."), {"reason": _("A reason is required.")})
     certificate = (
         Certificate.objects.select_for_update(of=("self",))
-        .select_related("issuer", "holder", "type")
+        .select_related("holder", "type", *selectors.ACCESS_RELATED)
         .defer("pdf")
         .filter(number=number)
         .first()
