@@ -133,6 +133,15 @@ def _fresh_region_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_catalogue_cache() -> None:
+    """Each test starts with nothing kept of the catalogue (a rolled-back test may have
+    changed it)."""
+    from govdesk.catalog.versioned import clear
+
+    clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
     """Each test starts with no requests counted against any client address (the rate limits
     live in the cache, which outlives a test's rolled-back transaction)."""

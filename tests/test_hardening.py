@@ -62,7 +62,7 @@ def test_an_approver_cannot_decide_another_departments_or_levels_matters(
     application.refresh_from_db()
     assert application.status == Status.REVIEWED
     assert _denied("approver.hrss") == before + 1  # exactly one refusal, kept after rollback
-    queue = api.get("/api/v1/applications", token).json()
+    queue = api.get("/api/v1/applications?waiting=true&limit=200", token).json()["results"]
     assert str(application.pk) not in {item["id"] for item in queue}
 
 
@@ -82,7 +82,8 @@ def test_the_approver_of_the_department_and_level_decides(
     mca = staff_token("approver.mca")
     refused = api.post(f"/api/v1/applications/{other.pk}/actions", mca, {"action": "approve"})
     assert refused.status_code in (403, 404)
-    assert str(other.pk) not in {i["id"] for i in api.get("/api/v1/applications", mca).json()}
+    listed = api.get("/api/v1/applications", mca).json()["results"]
+    assert str(other.pk) not in {i["id"] for i in listed}
 
 
 def test_another_subdistricts_reviewer_sees_and_decides_nothing_here(

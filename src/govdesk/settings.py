@@ -282,6 +282,18 @@ API_TOKEN_CACHE_SECONDS = env_int(
     "Seconds a server process may reuse a bearer token it has checked, so that revoking a "
     "token or deactivating its user takes effect within this time; 0 checks every request.",
 )
+CATALOGUE_CHECK_SECONDS = env_int(
+    "GOVDESK_CATALOGUE_CHECK_SECONDS",
+    2,
+    "Seconds a server process may use the catalogue (matters, materials, forms, data elements) "
+    "it has read before checking whether the data bureau changed it; 0 checks every time.",
+)
+LIST_COUNT_CACHE_SECONDS = env_int(
+    "GOVDESK_LIST_COUNT_CACHE_SECONDS",
+    30,
+    "Seconds the count of a long list (10,000 applications or more) may be reused before it is "
+    "counted again; shorter lists are counted every time their first page is read.",
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
@@ -10,7 +12,8 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, P, QueryEx, Router, Schema, Status
+from ninja import Field, P, Query, QueryEx, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
 from pydantic import StringConstraints, field_validator
 
 from govdesk.api.auth import principal_of
@@ -20,11 +23,12 @@ from govdesk.applications import lifecycle, printing, selectors, services, uploa
 from govdesk.applications.materials import MaterialStatus
 from govdesk.applications.models import Application
 from govdesk.applications.printing import application_form_pdf
-from govdesk.applications.readmodels import ApplicationDetail, ReturnInfo
+from govdesk.applications.readmodels import ApplicationDetail, ApplicationSummary, ReturnInfo
 from govdesk.common.principal import Principal
 from govdesk.presentation.http import file_response, pdf_response
 
 router = Router(tags=["applications"])
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 bundles_router = Router(tags=["bundles"])
 
 
@@ -149,7 +153,7 @@ class ReturnOut(Schema):
 
 class EventOut(Schema):
     action: str
-    from_: str = Field(alias="from")
+    from_: str = Field(description="The status before")
     to: str
     actor: str
     role: str
@@ -183,6 +187,60 @@ class ApplicationOut(Schema):
         description="The latest return for correction, with what changed since"
     )
     receipt_url: str | None = Field(description="The acceptance receipt (PDF), once accepted")
+
+
+class ListQuery(Schema):
+    status: lifecycle.Status | None = Field(None, description="Only applications in this status")
+    matter: Code | None = Field(None, description="Only this matter (its code)")
+    department: (
+        Annotated[str, StringConstraints(max_length=32, pattern=r"^[a-z0-9_-]+$")] | None
+    ) = Field(None, description="Only matters of this department (its code, e.g. hrss)")
+    created_from: date | None = Field(None, description="Created on or after this local date")
+    created_to: date | None = Field(None, description="Created on or before this local date")
+    channel: Literal["window", "online"] | None = None
+    overdue: bool | None = Field(
+        None, description="true: past the statutory deadline and undecided; false: the others"
+    )
+    waiting: bool = Field(False, description="Staff: only what waits for me to act (my queue)")
+    order: Literal["newest", "deadline"] = Field(
+        "newest", description="newest first, or the nearest deadline first"
+    )
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = Field(
+        None, description="Where the page starts: from the previous page's next link"
+    )
+    limit: int = Field(50, ge=1, le=selectors.MAX_PAGE, description="Rows per page")
+
+    @field_validator("created_from", "created_to", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, value: Any) -> Any:
+        """A date as written (2026-12-08), never a number read as seconds since 1970."""
+        if value is None or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+            return value
+        raise ValueError(_("Write the date as YYYY-MM-DD."))
+
+
+class ApplicationRowOut(Schema):
+    id: str
+    number: str
+    url: str = Field(description="The application in full")
+    matter: dict[str, Any] = Field(description="code, name, department")
+    applicant: dict[str, Any] = Field(description="name and masked ID number")
+    channel: str
+    status: str
+    status_label: str
+    holder: str = Field(description="Who acts next: resident, clerk, reviewer, approver or empty")
+    created_at: str
+    submitted_at: str | None
+    accepted_at: str | None
+    decided_at: str | None
+    deadline: str | None
+    overdue: bool
+
+
+class ApplicationListOut(Schema):
+    count: int = Field(description="How many the whole list holds (as of its first page)")
+    next: str | None = Field(description="The next page, or null on the last")
+    results: list[ApplicationRowOut]
 
 
 class StepOut(Schema):
@@ -253,7 +311,7 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
         "timeline": [
             {
                 "action": e.action,
-                "from": e.from_status,
+                "from_": e.from_status,  # the field's name in the published schema
                 "to": e.to_status,
                 "actor": e.actor,
                 "role": e.role,
@@ -267,6 +325,26 @@ def application_json(detail: ApplicationDetail) -> dict[str, Any]:
         "outcome": detail.outcome,
         "last_return": _return_json(detail.last_return),
         "receipt_url": f"{base}/receipt.pdf" if detail.has_receipt else None,
+    }
+
+
+def summary_json(row: ApplicationSummary) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "number": row.number,
+        "url": f"/api/v1/applications/{row.id}",
+        "matter": {"code": row.matter_code, "name": row.matter_name, "department": row.department},
+        "applicant": {"name": row.applicant_name, "id_number": row.applicant_id_number},
+        "channel": row.channel,
+        "status": str(row.status),
+        "status_label": row.status_label,
+        "holder": row.holder,
+        "created_at": _iso(row.created_at),
+        "submitted_at": _iso(row.submitted_at),
+        "accepted_at": _iso(row.accepted_at),
+        "decided_at": _iso(row.decided_at),
+        "deadline": _iso(row.deadline),
+        "overdue": row.overdue,
     }
 
 
@@ -297,16 +375,35 @@ def _return_json(info: ReturnInfo | None) -> dict[str, Any] | None:
     }
 
 
-def _json(principal: Principal, application: Application) -> dict[str, Any]:
+def _json(
+    principal: Principal, application: Application, *, audited: bool = True
+) -> dict[str, Any]:
     return application_json(
-        selectors.application_detail(principal=principal, application=application)
+        selectors.application_detail(principal=principal, application=application, audited=audited)
     )
+
+
+def _changed_json(principal: Principal, application: Application) -> dict[str, Any]:
+    """The answer to a change: the application as it is now, built from what the service
+    holds; the change's own audit row already names the person it showed."""
+    return _json(principal, application, audited=False)
 
 
 def _detail(request: HttpRequest, application_id: UUID | str) -> dict[str, Any]:
     principal = principal_of(request)
     application = selectors.get_application(principal=principal, application_id=application_id)
     return _json(principal, application)
+
+
+def _rendered(request: HttpRequest, data: dict[str, Any], status: int = 200) -> HttpResponse:
+    """``data`` as the API's JSON, without validating it against its schema once more on every
+    request (the hottest reads): the schema is what the OpenAPI document states, and
+    tests/test_openapi_conformance.py holds every answer to it."""
+    return HttpResponse(
+        json.dumps(data, cls=NinjaJSONEncoder),
+        content_type="application/json; charset=utf-8",
+        status=status,
+    )
 
 
 def _idempotency_key(request: HttpRequest) -> str | None:
@@ -327,7 +424,7 @@ def _once(
 
     def run() -> tuple[int, dict[str, Any]]:
         application = change(principal)
-        return status, _json(principal, application)
+        return status, _changed_json(principal, application)
 
     return Status(
         *services.run_idempotent(
@@ -365,13 +462,45 @@ def create(request: HttpRequest, payload: ApplicationIn) -> Status[dict[str, Any
 
 @router.get(
     "",
-    response={200: list[ApplicationOut], **RESPONSES},
-    summary="My queue (staff: waiting in my jurisdiction; resident: mine)",
+    response={200: ApplicationListOut, **RESPONSES},
+    summary="List applications, a page at a time (staff: within my reach; resident: mine)",
 )
-def queue(request: HttpRequest, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def list_applications(request: HttpRequest, query: Query[ListQuery]) -> HttpResponse:
+    """Summary rows (no fields, no timeline), ``limit`` at a time. ``next`` is the link to the
+    following page (null on the last): follow it as it is. Pages are stable while applications
+    are created (a keyset, not an offset): none is shown twice and none is skipped. ``count`` is
+    the number in the whole list when its first page was read. Staff reads are audited, one row
+    per page naming the people shown."""
     principal = principal_of(request)
-    items = selectors.queue_for(principal, status=status)[: max(1, min(limit, 200))]
-    return [_json(principal, a) for a in items]
+    page = selectors.application_page(
+        principal=principal,
+        filters=selectors.ApplicationFilters(
+            status=query.status,
+            matter=query.matter,
+            department=query.department,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            channel=query.channel,
+            overdue=query.overdue,
+            waiting=query.waiting,
+        ),
+        order=selectors.ListOrder(query.order),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    following = None
+    if page.next_cursor is not None:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return _rendered(
+        request,
+        {
+            "count": page.count,
+            "next": following,
+            "results": [summary_json(row) for row in page.results],
+        },
+    )
 
 
 @router.get(
@@ -379,8 +508,8 @@ def queue(request: HttpRequest, status: str | None = None, limit: int = 50) -> l
     response={200: ApplicationOut, **RESPONSES},
     summary="The application: status, fields with sources, materials, timeline",
 )
-def detail(request: HttpRequest, application_id: UUID) -> dict[str, Any]:
-    return _detail(request, application_id)
+def detail(request: HttpRequest, application_id: UUID) -> HttpResponse:
+    return _rendered(request, _detail(request, application_id))
 
 
 @router.patch(
@@ -400,7 +529,7 @@ def update(request: HttpRequest, application_id: UUID, payload: ApplicationPatch
         version=version,
         materials_provided=payload.materials_provided,
     )
-    return _json(principal, application)
+    return _changed_json(principal, application)
 
 
 @router.post(

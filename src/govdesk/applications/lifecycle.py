@@ -196,6 +196,15 @@ def waiting_for(role: str) -> list[Status]:
     return [status for status, (roles, _levels) in DECIDERS_OF.items() if role in roles]
 
 
+def holder(status: str) -> str:
+    """Who must act next on an application in ``status``: the applicant (a draft, or returned
+    for correction), the role that decides it, or nobody (decided)."""
+    if status in EDITABLE_STATUSES:
+        return RESIDENT
+    deciders = DECIDERS_OF.get(Status(status)) if status in Status.values else None
+    return min(deciders[0]) if deciders else ""
+
+
 def needs_reason(action: str) -> bool:
     return any(t.needs_reason for t in TRANSITIONS if t.action == action)
 

@@ -26,7 +26,6 @@ from govdesk.forms.derivations import inputs_closure
 from govdesk.forms.prefill import prefill
 from govdesk.forms.schema import FieldSpec
 from govdesk.people.models import LicenceType, Source
-from govdesk.people.sources import registry
 
 #: Statuses of a material the applicant's side provides (and may upload while editable).
 FROM_APPLICANT = frozenset({"required", "provided", "uploaded"})
@@ -89,39 +88,86 @@ class MaterialStatus:
         }
 
 
+@dataclass(frozen=True)
+class Held:
+    """A fact the system holds for the applicant that a material may rest on: an e-licence
+    (``value`` as the library holds it) or a data element (read, captured or computed).
+    Frozen with the application when it is submitted (``Application.held``)."""
+
+    value: Any
+    source: str  # licence | registry | captured | typed | derived
+    origin: str = ""  # the registry it was read from
+    inputs: tuple[str, ...] = ()  # what a derived value is computed from
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "source": self.source,
+            "origin": self.origin,
+            "inputs": list(self.inputs),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Held:
+        return cls(
+            data.get("value"),
+            str(data.get("source") or ""),
+            str(data.get("origin") or ""),
+            tuple(data.get("inputs") or ()),
+        )
+
+
+def material_keys(requirements: Sequence[MaterialRequirement]) -> set[str]:
+    """Every fact the materials may rest on: their e-licences, their data elements and what
+    derived ones are computed from (one look-up with the form's fields answers them all)."""
+    keys = {f"licence.{r.licence_type}" for r in requirements if r.licence_type}
+    return keys | inputs_closure({key for r in requirements for key in r.elements})
+
+
+def material_specs(requirements: Sequence[MaterialRequirement]) -> list[FieldSpec]:
+    return [
+        FieldSpec(key=key, label=key, type="string") for key in sorted(material_keys(requirements))
+    ]
+
+
+def held_from(resolved: Mapping[str, Any], keys: set[str]) -> dict[str, Held]:
+    """The facts among ``resolved`` (prefill results) that the materials may rest on."""
+    held: dict[str, Held] = {}
+    for key in keys:
+        item = resolved.get(key)
+        if item is None:
+            continue
+        if key.startswith("licence."):
+            if isinstance(item.raw, dict):
+                held[key] = Held(item.raw, str(item.source or ""), item.origin)
+        elif item.value not in (None, "", []) and item.source != "default":
+            held[key] = Held(item.value, str(item.source or ""), item.origin, tuple(item.inputs))
+    return held
+
+
+def held_facts(*, id_number: str, requirements: Sequence[MaterialRequirement]) -> dict[str, Held]:
+    """What the system holds now for these materials (one look-up)."""
+    keys = material_keys(requirements)
+    if not keys:
+        return {}
+    return held_from(prefill(id_number=id_number, specs=material_specs(requirements)), keys)
+
+
 def resolve_materials(
     *,
-    id_number: str,
     requirements: Sequence[MaterialRequirement],
+    held: Mapping[str, Held],
     provided: Sequence[str],
     produced_earlier: dict[str, str],
     uploads: Mapping[str, UploadRef] | None = None,
 ) -> tuple[list[MaterialStatus], list[MaterialStatus]]:
-    """(materials, optional_materials). ``produced_earlier`` maps an e-licence type to the
-    earlier bundle step that will issue it; ``uploads`` maps a material's name to the file
-    uploaded for it."""
-    wanted = {f"licence.{r.licence_type}" for r in requirements if r.licence_type}
-    found: dict[str, Any] = dict(
-        registry().lookup(subjects=[id_number], elements=wanted).get(id_number, {})
-    )
-    element_keys = sorted({key for r in requirements for key in r.elements})
-    if element_keys:
-        # Elements may be derived (e.g. the current address) or captured earlier: resolve them
-        # the way forms do, in one pass, with what derived ones are computed from.
-        resolved = prefill(
-            id_number=id_number,
-            specs=[
-                FieldSpec(key=key, label=key, type="string")
-                for key in sorted(inputs_closure(set(element_keys)))
-            ],
-        )
-        for key, item in resolved.items():
-            if item.value not in (None, "", []) and item.source != "default":
-                found[key] = item
+    """(materials, optional_materials). ``held`` is what the system holds (``held_facts``, or
+    as frozen at submission); ``produced_earlier`` maps an e-licence type to the earlier bundle
+    step that will issue it; ``uploads`` maps a material's name to the file uploaded for it."""
     needed: list[MaterialStatus] = []
     optional: list[MaterialStatus] = []
     for r in requirements:
-        status = _resolve(r, found, provided, produced_earlier, uploads or {})
+        status = _resolve(r, held, provided, produced_earlier, uploads or {})
         if r.required or status.status != "required":
             needed.append(status)
         else:
@@ -131,7 +177,7 @@ def resolve_materials(
 
 def _resolve(
     r: MaterialRequirement,
-    found: dict[str, Any],
+    found: Mapping[str, Held],
     provided: Sequence[str],
     produced_earlier: dict[str, str],
     uploads: Mapping[str, UploadRef],
@@ -171,7 +217,7 @@ def _resolve(
 
 
 def _held(
-    r: MaterialRequirement, found: dict[str, Any], produced_earlier: dict[str, str]
+    r: MaterialRequirement, found: Mapping[str, Held], produced_earlier: dict[str, str]
 ) -> MaterialStatus | None:
     """The material as the system holds it for this person, or None if it does not."""
     if r.licence_type:
@@ -229,15 +275,15 @@ SOURCE_KIND_NAMES: dict[str, Promise] = {
 }
 
 
-def _source_names(key: str, found: dict[str, Any]) -> set[str]:
+def _source_names(key: str, found: Mapping[str, Held]) -> set[str]:
     """The registries a value was read from, by the names the screen shows; for a computed
     value, those of the values it is computed from."""
     item = found[key]
-    source = str(getattr(item, "source", ""))
+    source = item.source
     if source == "derived":
         names = set().union(*(_source_names(i, found) for i in item.inputs if i in found))
         return names or {str(SOURCE_KIND_NAMES["derived"])}
-    origin = getattr(item, "origin", "")
+    origin = item.origin
     code = str(origin or source) if source in {"registry", "licence"} else source
     if code in Source.values:
         return {str(Source(code).label)}

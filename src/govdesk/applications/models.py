@@ -78,6 +78,9 @@ class Application(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateField(_("statutory deadline"), null=True, blank=True)
     snapshot = models.JSONField(_("fields as submitted"), null=True, blank=True)
+    #: What the system held for the materials when it was submitted (e-licences, registry
+    #: facts: ``materials.Held``), so that a submitted application is read without a look-up.
+    held = models.JSONField(_("facts held for the materials at submission"), null=True, blank=True)
     materials_provided = models.JSONField(default=list, blank=True)
     outcome = models.JSONField(_("outcome"), default=dict, blank=True)
 
@@ -88,6 +91,9 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["status", "region"]),
             models.Index(fields=["applicant", "status"]),
+            # The list's keyset (newest first), across a city and within one community.
+            models.Index(fields=["-created_at", "-id"], name="application_newest"),
+            models.Index(fields=["region", "-created_at", "-id"], name="application_region_newest"),
         ]
 
     def __str__(self) -> str:

@@ -15,14 +15,14 @@ from govdesk.applications.errors import NotFound, NotPrintable, PrintingUnavaila
 from govdesk.applications.lifecycle import RECEIPT_NOT_YET
 from govdesk.applications.materials import resolve_materials
 from govdesk.applications.models import Application
-from govdesk.applications.selectors import _produced_earlier, current_uploads, resolved_fields
+from govdesk.applications.selectors import _produced_earlier, current_uploads, resolve
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
 from govdesk.catalog.models import MaterialRequirement
 from govdesk.common.idnumbers import mask, mask_value
 from govdesk.common.principal import Principal
 from govdesk.forms.prefill import Resolved, prefill
-from govdesk.forms.schema import FormSpec, form_for, template_for
+from govdesk.forms.schema import FormSpec, form_for, matter_materials, template_for
 from govdesk.people.policies import may_unmask
 
 logger = logging.getLogger(__name__)
@@ -103,13 +103,13 @@ def source_label(r: Resolved) -> str:
 def form_data(application: Application, *, show_full: bool = False) -> dict[str, Any]:
     """What the template prints; numbers masked unless ``show_full`` (print for signature)."""
     form = form_for(application.matter)
-    produced = _produced_earlier(application, localise=False)
-    fields = resolved_fields(application, form, produced)
+    resolution = resolve(application, form, _produced_earlier(application, localise=False))
+    fields = resolution.fields
     materials, _ = resolve_materials(
-        id_number=application.applicant.id_number,
-        requirements=list(application.matter.materials.all()),
+        requirements=matter_materials(application.matter),
+        held=resolution.held,
         provided=application.materials_provided,
-        produced_earlier=produced,
+        produced_earlier=resolution.produced,
         uploads=current_uploads(application),
     )
     checkboxes = {

@@ -206,8 +206,23 @@ class ApplicationSummary:
     outcome_error: str = ""
     timeline: list[TimelineEvent] = field(default_factory=list)
     accepted_at: datetime | None = None
+    department: str = ""  # the matter's department (short name)
+    #: Who must act next: ``resident`` (the applicant), a staff role, or "" once decided.
+    holder: str = ""
+    #: Past its statutory deadline and not yet decided.
+    overdue: bool = False
 
     @property
     def has_receipt(self) -> bool:
         """An acceptance receipt exists (as ``ApplicationDetail.has_receipt``)."""
         return self.accepted_at is not None and self.status not in RECEIPT_NOT_YET
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    """One page of a list: its rows, how many rows the whole list has (counted when the first
+    page was read) and the cursor of the next page (None on the last)."""
+
+    results: list[ApplicationSummary]
+    count: int
+    next_cursor: str | None

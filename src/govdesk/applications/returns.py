@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from govdesk.applications.errors import InvalidFields
 from govdesk.applications.lifecycle import Action
-from govdesk.applications.models import Application, MaterialUpload
+from govdesk.applications.models import Application, ApplicationEvent, MaterialUpload
 from govdesk.applications.readmodels import FieldChange, MaterialChange, ReturnInfo
 from govdesk.common.idnumbers import mask_value
 from govdesk.forms.prefill import Resolved
-from govdesk.forms.schema import form_for
+from govdesk.forms.schema import form_for, matter_materials
 
 EMPTY: tuple[Any, ...] = (None, "", [])
 
@@ -42,7 +42,7 @@ def return_detail(
     """The detail of a return event: the fields (keys) and materials (names) named, checked
     against the application's form and matter, and what it held at the return."""
     keys = {spec.key for spec in form_for(application.matter).fields}
-    names = set(application.matter.materials.values_list("name", flat=True))
+    names = {m.name for m in matter_materials(application.matter)}
     errors = {
         **{
             f"return_fields.{k}": _("This form has no such field.") for k in fields if k not in keys
@@ -82,11 +82,18 @@ def last_return(
     labels: Mapping[str, str],
     *,
     show_full: bool,
+    events: Sequence[ApplicationEvent] | None = None,
+    uploads: Mapping[str, str] | None = None,
 ) -> ReturnInfo | None:
     """The latest return of the application, if it was ever returned, with what changed since
     in its values (``fields``: as they are now; ``labels`` in the reader's language) and its
-    materials. Values are shown as ``shown`` says."""
-    event = application.events.filter(action=Action.RETURN).order_by("-at", "-id").first()
+    materials. Values are shown as ``shown`` says. ``events`` (the timeline) and ``uploads``
+    (material → checksum of its current file), when the caller has them, save the queries."""
+    if events is None:
+        event = application.events.filter(action=Action.RETURN).order_by("-at", "-id").first()
+    else:
+        returns = [e for e in events if e.action == Action.RETURN]
+        event = max(returns, key=lambda e: (e.at, e.id)) if returns else None
     if event is None:
         return None
     detail = event.detail or {}
@@ -104,7 +111,11 @@ def last_return(
         for key, r in fields.items()
         if key in values and _differs(values.get(key), r.value)
     ]
-    now = _materials_now(application)
+    now: dict[str, Any] = (
+        _materials_now(application)
+        if uploads is None
+        else {"provided": sorted(application.materials_provided), "uploads": dict(uploads)}
+    )
     old_provided, old_uploads = before.get("provided") or [], before.get("uploads") or {}
     material_changes = []
     for name in sorted({*old_provided, *old_uploads, *now["provided"], *now["uploads"]}):

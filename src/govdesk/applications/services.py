@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,12 +52,13 @@ from govdesk.applications.models import (
     OutcomeIntent,
 )
 from govdesk.applications.returns import return_detail
-from govdesk.applications.selectors import current_application, ensure_readable
+from govdesk.applications.selectors import current_application, ensure_readable, resolve
 from govdesk.applications.workdays import add_working_days
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record, person_subject
 from govdesk.audit.transactions import atomic
 from govdesk.catalog.models import Bundle, Matter
+from govdesk.catalog.versioned import cached
 from govdesk.common import outbox
 from govdesk.common.idnumbers import InvalidIdNumber, parse
 from govdesk.common.principal import Principal
@@ -67,6 +69,8 @@ from govdesk.forms.schema import form_for
 from govdesk.forms.services import fact_capture
 from govdesk.forms.validation import FieldInvalid, clean_value
 from govdesk.people.models import Person
+
+M = TypeVar("M", bound=models.Model)
 
 
 def _number() -> str:
@@ -97,8 +101,8 @@ def _event(
     from_status: str = "",
     comment: str = "",
     detail: dict[str, Any] | None = None,
-) -> None:
-    ApplicationEvent.objects.create(
+) -> ApplicationEvent:
+    event = ApplicationEvent.objects.create(
         application=application,
         action=action,
         from_status=from_status,
@@ -119,6 +123,7 @@ def _event(
             "to": application.status,
         },
     )
+    return event
 
 
 def _ensure_may_start_for(principal: Principal, person: Person, action: AuditAction) -> None:
@@ -155,7 +160,14 @@ def application_create(
     matter gives, unless ``repeat_reason`` says why a new one is needed."""
     if channel not in Channel.values:
         raise InvalidFields(_("Unknown channel."), {"channel": _("Use window or online.")})
-    matter = Matter.objects.filter(code=matter_code, published=True).first()
+    matter = cached(
+        f"published-matter:{matter_code}",
+        lambda: (
+            Matter.objects.select_related("department")
+            .filter(code=matter_code, published=True)
+            .first()
+        ),
+    )
     if matter is None:
         raise InvalidFields(
             _("Unknown matter."), {"matter": _("No published matter has this code.")}
@@ -173,18 +185,31 @@ def application_create(
         applicant=person,
         region=person.membership.household.region,
         channel=channel,
-        service_point=principal.user.service_point if principal.user else None,
+        service_point_id=principal.user.service_point_id if principal.user else None,
         bundle_run=bundle_run,
         step=step,
         created_by=principal.name,
     )
-    _event(
+    created = _event(
         application,
         principal,
         Action.CREATE,
         detail={"repeat_reason": repeat_reason.strip(), "held": held.number} if held else None,
     )
+    # What a new application has is known: its one event and no uploads (read without asking).
+    application.__dict__["_prefetched_objects_cache"] = {
+        "events": _known(application.events.all(), [created]),
+        "uploads": _known(application.uploads.all(), []),
+    }
     return application
+
+
+def _known(rows: QuerySet[M], found: list[M]) -> QuerySet[M]:
+    """``rows`` as if prefetched: answered from ``found`` without a query (as Django's
+    ``prefetch_related`` leaves a related manager's queryset)."""
+    rows._result_cache = found
+    rows.__dict__["_prefetch_done"] = True
+    return rows
 
 
 def _ensure_not_held(person: Person, matter: Matter, repeat_reason: str) -> Holding | None:
@@ -239,7 +264,7 @@ def _locked(application_id: UUID | str) -> Application:
     try:
         application = (
             Application.objects.select_for_update(of=("self",))
-            .select_related("matter", "applicant", "region")
+            .select_related("matter__department", "applicant", "region", "service_point")
             .get(pk=application_id)
         )
     except (Application.DoesNotExist, ValueError) as exc:
@@ -358,17 +383,13 @@ def application_submit(*, principal: Principal, application_id: UUID | str) -> A
     if step is None or not policies.may_edit(principal, application):
         _audit_refusal(principal, application, Action.SUBMIT)
         raise NotAllowed(_("You may not submit this application."))
-    form = form_for(application.matter)
-    resolved = prefill(
-        id_number=application.applicant.id_number,
-        specs=form.fields,
-        application_ref=str(application.id),
-    )
-    missing = {k: _("Required.") for k, r in resolved.items() if r.missing}
+    resolution = resolve(application, form_for(application.matter))
+    missing = {k: _("Required.") for k, r in resolution.fields.items() if r.missing}
     if missing:
         raise InvalidFields(_("Some required fields are still missing."), missing)
     from_status = application.status
-    application.snapshot = _snapshot(resolved)
+    application.snapshot = _snapshot(resolution.fields)
+    application.held = {key: fact.as_json() for key, fact in resolution.held.items()}
     application.status = step.target
     application.submitted_at = timezone.now()
     application.version += 1

@@ -36,7 +36,7 @@ from govdesk.applications.errors import (
     VersionConflict,
 )
 from govdesk.applications.lifecycle import Action
-from govdesk.applications.materials import file_size, resolve_materials
+from govdesk.applications.materials import file_size, held_facts, resolve_materials
 from govdesk.applications.models import Application, MaterialUpload
 from govdesk.applications.selectors import _produced_earlier, ensure_readable, get_application
 from govdesk.applications.services import _audit_refusal, _event, _locked
@@ -45,6 +45,7 @@ from govdesk.audit.services import audit_record, person_subject
 from govdesk.audit.transactions import atomic
 from govdesk.common.errors import Unavailable
 from govdesk.common.principal import Principal
+from govdesk.forms.schema import matter_materials
 
 logger = logging.getLogger(__name__)
 
@@ -203,15 +204,15 @@ def _upload_record(
 
 def _ensure_from_applicant(application: Application, material: str) -> None:
     """Only a material the system does not hold is uploaded ("check the system first")."""
-    requirements = list(application.matter.materials.all())
+    requirements = matter_materials(application.matter)
     if material not in {r.name for r in requirements}:
         raise InvalidFields(
             _("This matter has no such material."),
             {"material": _("This matter has no such material.")},
         )
     needed, optional = resolve_materials(
-        id_number=application.applicant.id_number,
         requirements=requirements,
+        held=held_facts(id_number=application.applicant.id_number, requirements=requirements),
         provided=application.materials_provided,
         produced_earlier=_produced_earlier(application),
     )

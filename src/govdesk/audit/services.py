@@ -198,7 +198,8 @@ def _append(event: AuditEvent) -> AuditEvent:
         event.seq, event.hash = int(row[1]), str(row[2])
         rawsql.inserted(event, row[0])
         return event
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction: a failed append fails the caller.
+    with transaction.atomic(savepoint=False):
         head = next(iter(ChainHead.objects.select_for_update().filter(pk=1)), None)
         if head is None:  # only on an empty database (a fresh test database, say)
             ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})

@@ -369,3 +369,17 @@ class SearchLog(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+class CatalogueVersion(models.Model):
+    """One row whose number moves whenever the data bureau changes the catalogue (matters,
+    materials, data elements, forms …): each process keeps what it read of the catalogue and
+    reads it again when this number has moved (``catalog.versioned``)."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+
+    def __str__(self) -> str:
+        return str(self.number)

@@ -14,6 +14,7 @@ from govdesk.applications import holdings, outcomes
 from govdesk.applications.holdings import Holding
 from govdesk.applications.models import Application
 from govdesk.catalog.models import CertificateType, Matter
+from govdesk.catalog.versioned import cached
 from govdesk.certificates.errors import NotIssuable
 from govdesk.certificates.rendering import pdf_url, verify_url
 from govdesk.people.models import Person
@@ -57,7 +58,10 @@ def valid_certificate_held(person: Person, matter: Matter) -> Holding | None:
     their household (a 常住人口信息证明 speaks for the whole household)."""
     from govdesk.certificates.models import Certificate
 
-    kind = CertificateType.objects.filter(matter=matter).first()
+    kind = cached(
+        f"certificate-type:{matter.pk}",
+        lambda: CertificateType.objects.filter(matter=matter).first(),
+    )
     if kind is None:
         return None
     membership = getattr(person, "membership", None)

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from govdesk.forms.derivations import RULES, age_on, default_value, derivation_order
 from govdesk.forms.derivations import inputs_closure as closure
-from govdesk.forms.models import CapturedFact, DataElement
-from govdesk.forms.schema import FieldSpec
+from govdesk.forms.models import CapturedFact
+from govdesk.forms.schema import FieldSpec, data_elements
 from govdesk.people.models import Source
 from govdesk.people.sources import MEMBERS_EMPLOYMENT, SourcedValue, registry
 
@@ -40,6 +40,23 @@ class Resolved:
     conflict: dict[str, Any] | None = None
     derived: bool = False
     inputs: list[str] = field(default_factory=list)
+    #: An e-licence as the library holds it (number, issuer, validity …); ``value`` is its number.
+    raw: Any = None
+
+    @classmethod
+    def of(cls, spec: FieldSpec, values: dict[str, Any]) -> Resolved:
+        """The field ``spec`` describes, without its value yet; required or not by what
+        ``values`` (every value resolved for the subject) hold."""
+        return cls(
+            key=spec.key,
+            label=spec.label,
+            type=spec.type,
+            choices=spec.choices,
+            sensitivity=spec.sensitivity,
+            required=spec.required_for(values),
+            derived=spec.key in RULES,
+            inputs=list(RULES[spec.key].inputs) if spec.key in RULES else [],
+        )
 
     @property
     def missing(self) -> bool:
@@ -130,10 +147,13 @@ def prefill(
         k for k in needed if k not in values and k not in RULES and k not in defaults
     }
     if inputs_without_value:
+        elements = data_elements()
         defaults.update(
-            DataElement.objects.filter(
-                key__in=inputs_without_value, default__isnull=False
-            ).values_list("key", "default")
+            {
+                key: elements[key].default
+                for key in inputs_without_value
+                if key in elements and elements[key].default is not None
+            }
         )
     for key, spec_default in defaults.items():
         if key not in values and key not in RULES:
@@ -150,19 +170,12 @@ def prefill(
 
     result: dict[str, Resolved] = {}
     for spec in specs:
-        resolved = Resolved(
-            key=spec.key,
-            label=spec.label,
-            type=spec.type,
-            choices=spec.choices,
-            sensitivity=spec.sensitivity,
-            required=spec.required_for(values),
-            derived=spec.key in RULES,
-            inputs=list(RULES[spec.key].inputs) if spec.key in RULES else [],
-        )
+        resolved = Resolved.of(spec, values)
         if spec.key in values:
             resolved.value = values[spec.key]
             resolved.source, resolved.origin, resolved.as_of = meta[spec.key]
+            if spec.key in base and spec.key.startswith("licence."):
+                resolved.raw = base[spec.key].value
         resolved.conflict = conflicts.get(spec.key)
         result[spec.key] = resolved
     return result

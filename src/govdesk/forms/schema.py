@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from govdesk.catalog.models import Matter
+from govdesk.catalog.models import MaterialRequirement, Matter
+from govdesk.catalog.versioned import cached
 from govdesk.forms.models import DataElement, FormDefinition
 
 GENERIC_FIELDS = (
@@ -69,9 +70,33 @@ def _spec(element: DataElement | None, key: str, row: dict[str, Any], section: s
     )
 
 
+def data_elements() -> dict[str, DataElement]:
+    """Every data element by key, as this process keeps it (``catalog.versioned``)."""
+    return cached("data-elements", lambda: {e.key: e for e in DataElement.objects.all()})
+
+
+def matters_by_id() -> dict[int, Matter]:
+    """Every matter (with its department) by id, as this process keeps them: a list of
+    applications names their matters without reading them again."""
+    return cached(
+        "matters-by-id", lambda: {m.pk: m for m in Matter.objects.select_related("department")}
+    )
+
+
+def matter_materials(matter: Matter) -> tuple[MaterialRequirement, ...]:
+    """The matter's materials in order, as this process keeps them."""
+    return cached(f"materials:{matter.pk}", lambda: tuple(matter.materials.all()))
+
+
 def form_for(matter: Matter, elements: dict[str, DataElement] | None = None) -> FormSpec:
-    """The matter's form, or the generic form built from its materials' data elements."""
-    elements = elements if elements is not None else {e.key: e for e in DataElement.objects.all()}
+    """The matter's form, or the generic form built from its materials' data elements (kept
+    per process until the catalogue changes)."""
+    if elements is None:
+        return cached(f"form:{matter.pk}", lambda: _form_for(matter, data_elements()))
+    return _form_for(matter, elements)
+
+
+def _form_for(matter: Matter, elements: dict[str, DataElement]) -> FormSpec:
     definition = FormDefinition.objects.filter(matter=matter).first()
     if definition is not None:
         return _definition_spec(definition, elements)
@@ -80,7 +105,7 @@ def form_for(matter: Matter, elements: dict[str, DataElement] | None = None) -> 
     ]
     seen = {s.key for s in applicant}
     extra: list[FieldSpec] = []
-    for material in matter.materials.all():
+    for material in matter_materials(matter):
         for key in material.elements:
             if key not in seen and key in elements and key != "household.members":
                 seen.add(key)
@@ -102,7 +127,7 @@ def template_for(code: str) -> FormSpec | None:
     definition = FormDefinition.objects.filter(code=code, matter__isnull=True).first()
     if definition is None:
         return None
-    return _definition_spec(definition, {e.key: e for e in DataElement.objects.all()})
+    return _definition_spec(definition, data_elements())
 
 
 def _definition_spec(definition: FormDefinition, elements: dict[str, DataElement]) -> FormSpec:

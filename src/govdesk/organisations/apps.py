@@ -19,3 +19,5 @@ class OrganisationsConfig(AppConfig):
         # Only a cache is invalidated here: no business rule lives in a signal.
         post_save.connect(_regions_changed, sender="organisations.Region")
         post_delete.connect(_regions_changed, sender="organisations.Region")
+        post_save.connect(_regions_changed, sender="organisations.ServicePoint")
+        post_delete.connect(_regions_changed, sender="organisations.ServicePoint")
