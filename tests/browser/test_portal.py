@@ -153,6 +153,15 @@ def test_keyboard_skip_link_and_search(portal_world: Any, live_server: Any, phon
     assert "常住人口信息证明" in phone.locator("h1").inner_text()
 
 
+def _in_sight(page: Any, selector: str) -> bool:
+    """The element is on the screen as the page opened, without scrolling (above the fold)."""
+    box = page.locator(selector).bounding_box()
+    viewport = page.viewport_size
+    return bool(
+        box and viewport and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+    )
+
+
 def test_f3_certificate_online_in_elder_mode(
     portal_world: Any, live_server: Any, phone: Any
 ) -> None:
@@ -172,8 +181,11 @@ def test_f3_certificate_online_in_elder_mode(
     phone.fill("#code", code)
     phone.click("main button[type=submit]")
     phone.wait_for_url(re.compile(rf"/matters/{CERT}/#apply"))
+    # After sign-in: two taps to submitted, each on the page's main action, in sight at once.
+    assert _in_sight(phone, "#apply form button")
     phone.click("#apply form button")
     phone.wait_for_url(re.compile(r"/me/applications/[0-9a-f-]+/$"))
+    assert _in_sight(phone, ".submit-form button")
     phone.screenshot(path=f"{SHOTS}-confirm-elder.png", full_page=True)
     assert not axe_violations(phone)
     names = phone.locator(".person-name").all_inner_texts()

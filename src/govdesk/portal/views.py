@@ -563,9 +563,36 @@ def _material_rows(
     ]
 
 
+#: What a save or an upload that went wrong leaves for the application page to show once, after
+#: the redirect (POST, redirect, GET): the errors and the values typed.
+AFTER_POST = "portal:after-post"
+
+
+def _after_post(
+    request: HttpRequest, application: Application, state: dict[str, Any], anchor: str
+) -> HttpResponse:
+    """Back to the application page, which says what went wrong and keeps what was typed; a
+    reload or the back button never posts again."""
+    request.session[AFTER_POST] = {"application": str(application.pk), **state}
+    return redirect(reverse("portal:application", args=[application.pk]) + anchor)
+
+
 @resident_view
 def application(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
-    return _application_page(request, person, _application_for(request, person, application_id))
+    found = _application_for(request, person, application_id)
+    state = request.session.get(AFTER_POST)
+    if isinstance(state, dict) and state.get("application") == str(found.pk):
+        del request.session[AFTER_POST]
+        upload_error = state.get("upload_error")
+        return _application_page(
+            request,
+            person,
+            found,
+            errors={str(k): str(v) for k, v in (state.get("errors") or {}).items()},
+            typed={str(k): str(v) for k, v in (state.get("typed") or {}).items()},
+            upload_error=(str(upload_error[0]), str(upload_error[1])) if upload_error else None,
+        )
+    return _application_page(request, person, found)
 
 
 @require_POST
@@ -593,7 +620,7 @@ def application_save(request: HttpRequest, person: Person, application_id: str) 
             version=int(version_raw) if version_raw.isdigit() else None,
         )
     except InvalidFields as exc:
-        return _application_page(request, person, found, errors=exc.errors, typed=typed, status=422)
+        return _after_post(request, found, {"errors": exc.errors, "typed": typed}, "#edit")
     messages.success(request, _("Saved."))
     return redirect("portal:application", application_id=found.pk)
 
@@ -616,8 +643,8 @@ def application_upload(request: HttpRequest, person: Person, application_id: str
         )
     except InvalidFields as exc:
         message = exc.errors.get("file") or exc.errors.get("material") or exc.message
-        return _application_page(
-            request, person, found, upload_error=(material, message), status=422
+        return _after_post(
+            request, found, {"upload_error": [material, message]}, "#materials-title"
         )
     messages.success(request, _("Uploaded: %(material)s.") % {"material": material})
     return redirect(reverse("portal:application", args=[found.pk]) + "#materials-title")
