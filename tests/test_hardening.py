@@ -270,3 +270,16 @@ def test_a_reader_who_may_not_edit_is_refused_once_and_audited(
     assert _denied("reviewer.yunlin") == before + 2
     assert Application.objects.get(pk=application.pk).version == application.version
 
+
+def test_a_workbench_decision_on_an_application_out_of_reach_is_audited_once(world: Any) -> None:
+    application = services.application_create(
+        principal=_clerk(), matter_code="HRSS-016", applicant=LI, channel="window"
+    )
+    Application.objects.filter(pk=application.pk).update(status=Status.SUBMITTED)
+    client = staff_client("clerk.dongting")
+    for path, data in (("actions/", {"action": "accept"}), ("retry/", {})):
+        before = _denied("clerk.dongting")
+        response = client.post(f"/staff/applications/{application.pk}/{path}", data)
+        assert response.status_code == 404
+        assert _denied("clerk.dongting") == before + 1, path
+    assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
