@@ -249,3 +249,38 @@ def test_the_workbench_sends_a_clerk_of_another_community_nowhere(world: Any) ->
     client: Client = staff_client("clerk.dongting")
     assert client.get(f"/staff/applications/{application.pk}/").status_code == 404
     assert _denied("clerk.dongting") == before + 1
+
+
+def test_a_reader_who_may_not_edit_is_refused_once_and_audited(
+    world: Any, staff_token: Any, api: Any
+) -> None:
+    """The reviewer reads a draft of their subdistrict but is not the applicant's side: a
+    PATCH is refused (403, not a state conflict), audited once, and changes nothing."""
+    application = services.application_create(
+        principal=_clerk(), matter_code="HRSS-016", applicant=LI, channel="window"
+    )
+    token = staff_token("reviewer.yunlin")
+    before = _denied("reviewer.yunlin")
+    bodies: list[dict[str, Any]] = [
+        {"fields": {"application.note": "x"}},
+        {"materials_provided": []},
+    ]
+    for body in bodies:
+        response = api.patch(f"/api/v1/applications/{application.pk}", token, body)
+        assert response.status_code == 403, response.content
+    assert _denied("reviewer.yunlin") == before + 2
+    assert Application.objects.get(pk=application.pk).version == application.version
+
+
+def test_a_workbench_decision_on_an_application_out_of_reach_is_audited_once(world: Any) -> None:
+    application = services.application_create(
+        principal=_clerk(), matter_code="HRSS-016", applicant=LI, channel="window"
+    )
+    Application.objects.filter(pk=application.pk).update(status=Status.SUBMITTED)
+    client = staff_client("clerk.dongting")
+    for path, data in (("actions/", {"action": "accept"}), ("retry/", {})):
+        before = _denied("clerk.dongting")
+        response = client.post(f"/staff/applications/{application.pk}/{path}", data)
+        assert response.status_code == 404
+        assert _denied("clerk.dongting") == before + 1, path
+    assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED

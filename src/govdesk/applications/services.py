@@ -285,11 +285,16 @@ def application_update(
     every later form. All-or-nothing: one bad field and nothing is saved."""
     application = _locked(application_id)
     ensure_readable(principal, application)
-    if not policies.may_edit(principal, application):
+    if application.status not in lifecycle.EDITABLE_STATUSES:
         raise StateConflict(
             _("This application cannot be edited now (status: %(s)s).")
             % {"s": application.get_status_display()}
         )
+    if not policies.may_edit(principal, application):
+        # A reader who is not the applicant's side (a reviewer, an approver): refused, and
+        # the refusal is kept (written outside the transaction that rolls back).
+        _audit_refusal(principal, application, Action.EDIT)
+        raise NotAllowed(_("Only the applicant or window staff may change this application."))
     if version is not None and version != application.version:
         raise VersionConflict(
             _("Someone else changed this application; reload it and apply your change again."),

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import transaction
 
+from govdesk.accounts.models import User
 from govdesk.accounts.services import group_grant, staff_user_upsert
 from govdesk.catalog.services import catalog_load
 from govdesk.certificates.services import demo_pki_load
@@ -91,6 +92,22 @@ SECURITY_OFFICER_PERMISSIONS = [
     "govforms.change_dataelement",
 ]
 
+
+@dataclass(frozen=True)
+class Grant:
+    """The Django permissions (for the admin) that the demo gives a role, as one group."""
+
+    group: str
+    app_labels: tuple[str, ...] = ()
+    permissions: tuple[str, ...] = ()
+
+
+#: What the demo's roles may do in the admin (``govdesk security-table`` prints it).
+ROLE_GRANTS: dict[str, Grant] = {
+    Role.OPERATOR: Grant("数据局 catalogue", app_labels=("catalog", "govforms")),
+    Role.SECURITY: Grant("数据局 security", permissions=tuple(SECURITY_OFFICER_PERMISSIONS)),
+}
+
 LI_HONGMEI = "320205197405120027"
 ZHANG_WEI = "320205197804160018"
 WANG_JIANGUO = "320205196803090017"
@@ -137,7 +154,7 @@ def staff_load(regions: dict[str, Region], password: str) -> None:
         code: department_upsert(code=code, name=name, short_name=short, region=regions[region])
         for code, name, short, region in DEPARTMENTS
     }
-    operators, officers = [], []
+    holders: dict[str, list[User]] = {role: [] for role in ROLE_GRANTS}
     for spec in STAFF:
         user = staff_user_upsert(
             username=spec.username,
@@ -149,12 +166,15 @@ def staff_load(regions: dict[str, Region], password: str) -> None:
             service_point=points[spec.service_point] if spec.service_point else None,
             department=departments[spec.department] if spec.department else None,
         )
-        if spec.role == Role.OPERATOR:
-            operators.append(user)
-        if spec.role == Role.SECURITY:
-            officers.append(user)
-    group_grant(name="数据局 catalogue", app_labels=["catalog", "govforms"], users=operators)
-    group_grant(name="数据局 security", permissions=SECURITY_OFFICER_PERMISSIONS, users=officers)
+        if spec.role in holders:
+            holders[spec.role].append(user)
+    for role, grant in ROLE_GRANTS.items():
+        group_grant(
+            name=grant.group,
+            app_labels=grant.app_labels,
+            permissions=grant.permissions,
+            users=holders[role],
+        )
 
 
 def _id_card(number: str, issued: date, until: date | None) -> dict[str, object]:

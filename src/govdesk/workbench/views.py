@@ -818,7 +818,11 @@ def _application_problem(
     **extra: Any,
 ) -> HttpResponse:
     """Back to the application page (read afresh after the redirect), which says once what
-    went wrong above the actions."""
+    went wrong above the actions. An application this member of staff may not read is not
+    found, as a page (its refusal was audited once, by the service: reading it again here
+    would audit a second refusal)."""
+    if isinstance(exc, NotFound):
+        raise exc
     scope = _application_scope(principal, application_id)
     state = {"problem": exc.message, "problem_status": http_status(exc), **extra}
     return _after_post(request, scope, state, "#actions-h" if "comment" in extra else "")
