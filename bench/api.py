@@ -575,14 +575,29 @@ def main() -> int:
     heading("machine")
     for label, value in machine_rows():
         say(f"{label:10} {value}")
+    if args.applications > APPLICATIONS:
+        # A copy of the 10,000-application database, grown in SQL.
+        big = f"{args.db}_{args.applications}"
+        if not args.reuse:
+            from psycopg import sql
+
+            with pg_connect("postgres") as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(big))
+                )
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(big), sql.Identifier(args.db)
+                    )
+                )
+        django_setup(big)
+        return 0 if list_in_process(args.applications) else 1
     if not args.reuse:
         build(args.db, APPLICATIONS)
     else:
         django_setup(args.db)
     if args.build_only:
         return 0
-    if args.applications > APPLICATIONS:
-        return 0 if list_in_process(args.applications) else 1
     figures = Figures()
     token = token_for(CLERK)
     samples = count_statements(token, figures)

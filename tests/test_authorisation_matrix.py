@@ -50,7 +50,7 @@ from govdesk.accounts.models import User
 from govdesk.accounts.services import token_create
 from govdesk.applications import services
 from govdesk.applications.lifecycle import Status
-from govdesk.applications.materials import resolve_materials
+from govdesk.applications.materials import held_facts, resolve_materials
 from govdesk.applications.models import Application, BundleRun, Channel, MaterialUpload
 from govdesk.applications.uploads import upload_root
 from govdesk.audit.models import AuditEvent
@@ -238,9 +238,10 @@ def _actor(principal: str) -> str:
 
 def _uploadable(application: Application) -> str:
     """A material of the application that the system does not hold (one to upload)."""
+    requirements = list(application.matter.materials.all())
     needed, optional = resolve_materials(
-        id_number=application.applicant.id_number,
-        requirements=list(application.matter.materials.all()),
+        requirements=requirements,
+        held=held_facts(id_number=application.applicant.id_number, requirements=requirements),
         provided=[],
         produced_earlier={},
     )
@@ -534,7 +535,7 @@ ROUTES: dict[str, list[Op]] = {
             changes=True,
         )
     ],
-    "api-v1:queue": [signed_in("api", "GET", "/api/v1/applications")],
+    "api-v1:list_applications": [signed_in("api", "GET", "/api/v1/applications?limit=200")],
     "api-v1:detail": [on_app("api", "GET", "")],
     "api-v1:update": [
         on_app("api", "PATCH", "", body={"fields": {}}, fresh=True, may="edit", label="edit"),
