@@ -500,9 +500,12 @@ def grow_in_sql(target: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM applications_application")
         have = int(cursor.fetchone()[0])
-        # The copies are spread over the city's communities, as a city's applications are.
+        # The copies are spread over the city's communities and its matters, as a city's
+        # applications are.
         cursor.execute("SELECT id FROM organisations_region WHERE level = 'community'")
         communities = [int(r[0]) for r in cursor.fetchall()]
+        cursor.execute("SELECT id FROM catalog_matter WHERE published")
+        matters = [int(r[0]) for r in cursor.fetchall()]
         while have < target:
             batch = min(have, target - have, 200_000)
             cursor.execute(
@@ -512,7 +515,7 @@ def grow_in_sql(target: int) -> None:
                   created_by, created_at, updated_at, submitted_at, accepted_at, decided_at,
                   deadline, snapshot, held, materials_provided, outcome)
                 SELECT gen_random_uuid(), 'GDX' || lpad((%s + row_number() OVER ())::text, 12, '0'),
-                  matter_id, applicant_id,
+                  (%s::int[])[1 + floor(random() * cardinality(%s::int[]))::int], applicant_id,
                   (%s::int[])[1 + floor(random() * cardinality(%s::int[]))::int],
                   channel, status, service_point_id, NULL,
                   NULL, version, created_by,
@@ -520,7 +523,7 @@ def grow_in_sql(target: int) -> None:
                   decided_at, deadline, snapshot, held, materials_provided, outcome
                 FROM applications_application LIMIT %s
                 """,
-                [have, communities, communities, batch],
+                [have, matters, matters, communities, communities, batch],
             )
             have += batch
             say(f"  {have:,} applications")

@@ -94,6 +94,7 @@ class Application(models.Model):
             # The list's keyset (newest first), across a city and within one community.
             models.Index(fields=["-created_at", "-id"], name="application_newest"),
             models.Index(fields=["region", "-created_at", "-id"], name="application_region_newest"),
+            models.Index(fields=["matter", "-created_at", "-id"], name="application_matter_newest"),
         ]
 
     def __str__(self) -> str:

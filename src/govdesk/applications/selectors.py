@@ -552,9 +552,9 @@ def _scope(principal: Principal, filters: ApplicationFilters) -> QuerySet[Applic
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.matter:
-        rows = rows.filter(matter__code=filters.matter)
+        rows = rows.filter(matter_id__in=_matter_ids(code=filters.matter))
     if filters.department:
-        rows = rows.filter(matter__department__code=filters.department)
+        rows = rows.filter(matter_id__in=_matter_ids(department=filters.department))
     if filters.channel:
         rows = rows.filter(channel=filters.channel)
     if filters.created_from:
@@ -721,8 +721,22 @@ def _within_reach(principal: Principal) -> QuerySet[Application]:
     scoped = base.filter(region_id__in=subtree_ids(home))
     user = principal.user
     if user is not None and user.department_id is not None:
-        scoped = scoped.filter(matter__department_id=user.department_id)
+        scoped = scoped.filter(matter_id__in=_matter_ids(department_id=user.department_id))
     return scoped
+
+
+def _matter_ids(
+    *, department_id: int | None = None, department: str = "", code: str = ""
+) -> list[int]:
+    """The ids of the matters of a department (by id or code) or with a code, from the
+    catalogue the process keeps: a list filters on its own column (an index), not a join."""
+    return [
+        m.pk
+        for m in matters_by_id().values()
+        if (department_id is None or m.department_id == department_id)
+        and (not department or m.department.code == department)
+        and (not code or m.code == code)
+    ]
 
 
 def current_application(*, person_id: int, matter_code: str) -> Application | None:
