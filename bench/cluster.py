@@ -11,8 +11,8 @@ What it starts, all on 127.0.0.1, and stops again at the end (in ``finally``):
   (a physical replication slot; data directory under a temporary folder). If the primary's
   ``pg_hba.conf`` allows no replication connection from 127.0.0.1, one ``trust`` line is added
   and the configuration reloaded (said on the output).
-- Redis on :6379 (must be running), database 13, emptied before and after: the shared cache
-  (rate limits).
+- Redis on :6379, database 13, emptied before and after: the shared cache (rate limits). If
+  none answers there, a private ``redis-server`` on :16379 (started and stopped here).
 - Two app nodes: gunicorn, 2 processes x 1 thread each, on :18101 and :18102, with
   ``GOVDESK_REPLICA_DATABASE_URL`` and ``GOVDESK_CACHE_URL`` set.
 - HAProxy (Debian's ``haproxy``): :18080 balances both nodes (health checks on ``/healthz``,
@@ -63,6 +63,7 @@ PRIMARY_SERVER = "postgres://postgres@127.0.0.1:5432"
 REPLICA_PORT = 5442
 SLOT = "govdesk_cluster_replica"
 REDIS_DB = 13
+REDIS_PORTS = (6379, 16379)  # the machine's, or else one of ours
 NODE_PORTS = (18101, 18102)
 LB_BOTH, LB_ONE = 18080, 18081
 MATTER = "CERT-RESIDENT-POPULATION"
@@ -941,6 +942,8 @@ class Load:
     p50_ms: float
     p99_ms: float
     text: str
+    #: WAL the primary wrote meanwhile, all its databases (others' included), in MB.
+    wal_mb: float = 0.0
 
 
 def _ms(value: str) -> float:
@@ -1044,7 +1047,14 @@ def throughput(
         for nodes, port in (("1 node", LB_ONE), ("2 nodes", LB_BOTH)):
             sampler = LagSampler(db)
             sampler.start()
-            run = wrk(port, paths, token, seconds, connections, cluster.folder)
+            with psycopg.connect(f"{PRIMARY_SERVER}/{db}", autocommit=True) as primary:
+                before = primary.execute("SELECT pg_current_wal_lsn()").fetchone()
+                run = wrk(port, paths, token, seconds, connections, cluster.folder)
+                written = primary.execute(
+                    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)",
+                    [before[0] if before else "0/0"],
+                ).fetchone()
+            run.wal_mb = float(written[0]) / 1e6 if written else 0.0
             lags = sampler.stop()
             rows.append((label, nodes, run, lags))
             if run.bad or run.errors:
@@ -1081,12 +1091,8 @@ def preflight() -> None:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         raise Missing(f"no PostgreSQL primary at {PRIMARY_SERVER}: {exc}") from exc
-    try:
-        import redis
-
-        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=3).ping()
-    except Exception as exc:
-        raise Missing(f"no Redis at 127.0.0.1:6379: {exc}") from exc
+    if not redis_answers(REDIS_PORTS[0]) and shutil.which("redis-server") is None:
+        raise Missing("no Redis on 127.0.0.1:6379 and no redis-server to start one")
     with psycopg.connect(f"{PRIMARY_SERVER}/postgres") as conn:
         slot = conn.execute(
             "SELECT active FROM pg_replication_slots WHERE slot_name = %s", [SLOT]
@@ -1095,13 +1101,52 @@ def preflight() -> None:
         raise Missing(f"replication slot {SLOT} is in use (another run of this benchmark?)")
 
 
-def flush_redis() -> None:
+def redis_answers(port: int) -> bool:
     import redis
 
-    redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=3).flushdb()
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=3).ping())
+    except redis.RedisError:
+        return False
 
 
-def node_env(folder: Path, database_url: str, db: str) -> dict[str, str]:
+def start_redis(folder: Path) -> tuple[int, Proc | None]:
+    """The machine's Redis if it answers, or a private one without persistence."""
+    if redis_answers(REDIS_PORTS[0]):
+        return REDIS_PORTS[0], None
+    port = REDIS_PORTS[1]
+    if not port_free(port):
+        raise Missing(f"port {port} is taken")
+    server = Proc(
+        "redis",
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        dict(os.environ),
+        folder / "redis.log",
+    )
+    server.start()
+    wait_for("redis", lambda: redis_answers(port), 20)
+    return port, server
+
+
+def flush_redis(port: int) -> None:
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=port, db=REDIS_DB, socket_timeout=3).flushdb()
+
+
+def node_env(folder: Path, database_url: str, db: str, redis_port: int) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("GOVDESK_", "DATABASE_"))}
     keep.pop("PYTHONDONTWRITEBYTECODE", None)
     secrets_from_env = {
@@ -1121,7 +1166,7 @@ def node_env(folder: Path, database_url: str, db: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "govdesk.settings",
         "DATABASE_URL": database_url,
         "GOVDESK_REPLICA_DATABASE_URL": replica_url(db),
-        "GOVDESK_CACHE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "GOVDESK_CACHE_URL": f"redis://127.0.0.1:{redis_port}/{REDIS_DB}",
         "GOVDESK_TRUSTED_PROXIES": "127.0.0.1",
         "GOVDESK_VAR_DIR": str(folder / "var"),
         "GOVDESK_PKI_DIR": os.environ.get("GOVDESK_PKI_DIR") or str(folder / "pki"),
@@ -1152,15 +1197,20 @@ def print_table(rows: list[tuple[str, str, Load, list[float]]], connections: int
     print(f"\nthroughput, {connections} connections, wrk pinned to CPU 0:")
     header = (
         f"  {'operation':<38} {'nodes':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'lag p50 ms':>11} {'lag max ms':>11}"
+        f"{'lag p50 ms':>11} {'lag max ms':>11} {'WAL MB':>7}"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for label, nodes, run, lags in rows:
         print(
             f"  {label:<38} {nodes:<8} {run.rps:>8.1f} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f} "
-            f"{percentile(lags, 50):>11.1f} {max(lags, default=float('nan')):>11.1f}"
+            f"{percentile(lags, 50):>11.1f} {max(lags, default=float('nan')):>11.1f} "
+            f"{run.wal_mb:>7.1f}"
         )
+    print(
+        "  (WAL MB: what the primary wrote during the run, in all its databases: the replica\n"
+        "   replays the whole cluster, other users' databases included)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1189,8 +1239,15 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"{PRIMARY_SERVER}/{args.db}"
     db = urlsplit(database_url).path.lstrip("/")
     report = Report()
-    with temporary_folder() as folder:
-        env = node_env(folder, database_url, db)
+    with temporary_folder() as folder, contextlib.ExitStack() as cleanup:
+        try:
+            redis_port, redis_server = start_redis(folder)
+        except Missing as exc:
+            print(f"skip: {exc}")
+            return SKIP
+        if redis_server is not None:
+            cleanup.callback(redis_server.stop)
+        env = node_env(folder, database_url, db, redis_port)
         for name in (
             "GOVDESK_SECRET_KEY",
             "GOVDESK_AUDIT_KEY",
@@ -1213,7 +1270,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()
         replica = Replica(folder / "replica")
         cluster = Cluster(folder, db, env)
-        flush_redis()
+        flush_redis(redis_port)
         try:
             took = replica.create()
             for note in replica.notes:
@@ -1253,7 +1310,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.stop()
             replica.stop()
             with contextlib.suppress(Exception):
-                flush_redis()
+                flush_redis(redis_port)
             connections.close_all()
         if rows:
             print_table(rows, args.connections)

@@ -38,7 +38,8 @@ LI = "320205197405120027"
 
 
 def test_without_a_replica_there_is_no_router_and_no_cookie(client: Client, db: None) -> None:
-    assert REPLICA not in django_settings.DATABASES
+    if REPLICA in django_settings.DATABASES:
+        pytest.skip("GOVDESK_REPLICA_DATABASE_URL is set for this run")
     assert django_settings.DATABASE_ROUTERS == []
     response = client.get(GUIDE)
     assert response.status_code == 200
