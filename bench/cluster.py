@@ -22,7 +22,8 @@ What it starts, all on 127.0.0.1, and stops again at the end (in ``finally``):
 Then it checks that sessions, bearer tokens, token revocation, rate limits, idempotency keys and
 certificate numbering behave across nodes as on one; that the public catalogue reads the
 replica, and a browser that just wrote reads the primary; that no task runs twice; and that
-killing one node under load (wrk) loses no request. Without ``--checks-only`` it then prints
+stopping one node under load (wrk), gracefully or by SIGKILL, loses no request that HAProxy can
+retry (a response cut mid-way by the crash it cannot). Without ``--checks-only`` it then prints
 throughput with one node and with two (wrk pinned to CPU 0, 1 thread) and the replica lag seen.
 
 Exit status: 0 when every check passes, 1 when one fails, 3 when a component is missing (the
@@ -346,9 +347,14 @@ def replica_url(db: str) -> str:
 HAPROXY = """\
 global
     maxconn 4096
+    log stderr format raw daemon
 
 defaults
     mode http
+    log global
+    # Only what went wrong: a retry, a redispatch, an error (the log is haproxy.log).
+    option httplog
+    option dontlog-normal
     timeout connect 2s
     timeout client 30s
     timeout server 30s
@@ -617,7 +623,7 @@ def check_tokens(cluster: Cluster, report: Report) -> None:
         revoked_at=timezone.now()
     )
     refused: dict[int, float] = {}
-    while len(refused) < 2 and time.monotonic() - revoked_at < TOKEN_CACHE_SECONDS + 5:
+    while len(refused) < 2 and time.monotonic() - revoked_at < TOKEN_CACHE_SECONDS + 8:
         for index in (0, 1):
             if index in refused:
                 continue
@@ -630,7 +636,7 @@ def check_tokens(cluster: Cluster, report: Report) -> None:
     worst = max(refused.values()) if len(refused) == 2 else float("inf")
     report.check(
         "token revocation",
-        worst <= TOKEN_CACHE_SECONDS + 1.0,
+        worst <= TOKEN_CACHE_SECONDS + 3.0,  # the cache, then a request or two on a busy machine
         f"both nodes refuse a revoked token after {worst:.1f} s "
         f"(GOVDESK_API_TOKEN_CACHE_SECONDS={TOKEN_CACHE_SECONDS})",
     )
@@ -939,6 +945,7 @@ class Load:
     requests: int
     bad: int
     errors: int
+    error_kinds: str
     p50_ms: float
     p99_ms: float
     text: str
@@ -984,6 +991,7 @@ def wrk(
         requests=requests,
         bad=int(bad_match.group(1)) if bad_match else 0,
         errors=sum(int(g) for g in errors_match.groups()) if errors_match else 0,
+        error_kinds=errors_match.group(0) if errors_match else "",
         p50_ms=_ms(percentiles.get("50", "0ms")),
         p99_ms=_ms(percentiles.get("99", "0ms")),
         text=text,
@@ -997,37 +1005,54 @@ def read_paths(applications: list[str]) -> dict[str, list[str]]:
     }
 
 
+#: HAProxy's termination state for a response the node died in the middle of sending ("SD":
+#: aborted by the server, data phase): part of it had reached the client, so no retry can mend
+#: it. The client may repeat a read; every other request must succeed.
+CUT_IN_DATA = re.compile(r"\sSD[-\w]{2}\s")
+
+
 def check_node_loss(
     cluster: Cluster, report: Report, token: str, applications: list[str], seconds: float
 ) -> None:
+    """Node 2 stops under load twice: gracefully (SIGTERM, as in an upgrade: nothing may be
+    lost) and by a crash (SIGKILL: nothing may be lost but responses cut mid-way)."""
     paths = [GUIDE, *(f"/api/v1/applications/{a}" for a in applications)]
-    result: list[Load] = []
-    failure: list[str] = []
+    for how, sig in (("stopped (SIGTERM)", signal.SIGTERM), ("killed (SIGKILL)", signal.SIGKILL)):
+        result: list[Load] = []
+        failure: list[str] = []
 
-    def load() -> None:
-        try:
-            result.append(wrk(LB_BOTH, paths, token, seconds, 8, cluster.folder))
-        except (subprocess.SubprocessError, AttributeError) as exc:
-            failure.append(str(exc))
+        def load(result: list[Load] = result, failure: list[str] = failure) -> None:
+            try:
+                result.append(wrk(LB_BOTH, paths, token, seconds, 8, cluster.folder))
+            except (subprocess.SubprocessError, AttributeError) as exc:
+                failure.append(str(exc))
 
-    runner = threading.Thread(target=load)
-    runner.start()
-    time.sleep(seconds / 3)
-    victim = cluster.nodes[1]
-    victim.stop(kill=True)
-    runner.join(timeout=seconds + 90)
-    if failure or not result:
-        report.check("a node dies under load", False, f"wrk failed: {failure}")
-        return
-    run = result[0]
-    report.check(
-        "a node dies under load",
-        run.requests > 0 and run.bad == 0 and run.errors == 0,
-        f"node2 SIGKILLed {seconds / 3:.0f} s into {seconds:g} s of reads at 8 connections: "
-        f"{run.requests} requests, {run.bad} not 2xx/3xx, {run.errors} socket errors",
-    )
-    cluster.start_node(1)
-    cluster.wait_node(1)
+        logged = len(cluster.balancer.tail(10**9)) if cluster.balancer else 0
+        runner = threading.Thread(target=load)
+        runner.start()
+        time.sleep(seconds / 3)
+        cluster.nodes[1].stop(kill=sig == signal.SIGKILL, timeout=20)
+        runner.join(timeout=seconds + 90)
+        name = f"a node {how} under load"
+        if failure or not result:
+            report.check(name, False, f"wrk failed: {failure}")
+            return
+        run = result[0]
+        balancer = cluster.balancer.tail(10**9)[logged:] if cluster.balancer else ""
+        cut = len(CUT_IN_DATA.findall(balancer)) if sig == signal.SIGKILL else 0
+        ok = run.requests > 0 and run.bad == 0 and run.errors <= cut
+        report.check(
+            name,
+            ok,
+            f"node2 {how.split()[0]} {seconds / 3:.0f} s into {seconds:g} s of reads at 8 "
+            f"connections: {run.requests} requests, {run.bad} not 2xx/3xx, {run.errors} "
+            "socket errors"
+            + (f", {cut} responses cut mid-way by the crash" if sig == signal.SIGKILL else "")
+            + (f" ({run.error_kinds})\nhaproxy:\n{balancer[-3000:]}" if not ok else ""),
+        )
+        cluster.start_node(1)
+        cluster.wait_node(1)
+        time.sleep(1.5)  # HAProxy's health check takes node 2 back (rise 2 x 0.5 s)
 
 
 def throughput(
@@ -1040,8 +1065,6 @@ def throughput(
     connections: int,
 ) -> list[tuple[str, str, Load, list[float]]]:
     rows = []
-    # Both nodes in the balancer again (node2 was restarted after the kill).
-    time.sleep(1.5)
     for label, paths in read_paths(applications).items():
         wrk(LB_BOTH, paths, token, 2, connections, cluster.folder)  # warm both nodes
         for nodes, port in (("1 node", LB_ONE), ("2 nodes", LB_BOTH)):

@@ -6,10 +6,10 @@ The script starts a streaming replica of the test database's cluster (``pg_baseb
 pairs of task workers, then checks that sessions, bearer tokens, token revocation, rate limits,
 idempotency keys and certificate numbering behave across nodes as on one, that public
 catalogue reads come from the replica while a browser that wrote reads the primary, that no
-task runs twice, and that killing a node under load (wrk) loses no request. It stops all of it
-in ``finally``. About 40 s; PostgreSQL only, and skipped (saying why) where HAProxy, wrk, Redis
-or the PostgreSQL server binaries are missing. ``-m cluster`` selects it; it runs in the normal
-suite.
+task runs twice, and that stopping or killing a node under load (wrk) loses no request that
+the load balancer can retry. It stops all of it in ``finally``. About 45 s; PostgreSQL only,
+and skipped (saying why) where HAProxy, wrk, Redis or the PostgreSQL server binaries are
+missing. ``-m cluster`` selects it; it runs in the normal suite.
 """
 
 from __future__ import annotations
