@@ -55,6 +55,7 @@ bench: setup
 	-$(PY) bench/prefill.py --db govdesk_bench
 	-$(PY) bench/certificates.py
 	-$(PY) bench/search.py
+	-$(PY) bench/cluster.py
 
 messages:
 	cd src/govdesk && ../../$(GOVDESK) makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete && ../../$(GOVDESK) compilemessages

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages govdesk needs (fonts for PDFs, Chromium for browser tests,
-# poppler for PDF checks, gettext for translations, wrk for the throughput benchmark) where we may; otherwise name them.
+# poppler for PDF checks, gettext for translations, wrk for the throughput benchmark, haproxy
+# and redis-server for the cluster check) where we may; otherwise name them.
 set -u
-PKGS=(fonts-noto-cjk fonts-hanazono chromium poppler-utils zbar-tools gettext wrk)
+PKGS=(fonts-noto-cjk fonts-hanazono chromium poppler-utils zbar-tools gettext wrk haproxy redis-server)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -87,6 +87,14 @@ AUDIT_CHECKPOINT_MINUTES = env_int(
 ALLOWED_HOSTS = env_list(
     "GOVDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this server answers to."
 )
+TRUSTED_PROXIES = env_list(
+    "GOVDESK_TRUSTED_PROXIES",
+    [],
+    "Addresses or networks (10.0.0.0/8) of the load balancers in front of the app servers. "
+    "A request from one of them is taken to come from the last address its X-Forwarded-For "
+    "names that is not itself such a proxy (rate limits, lock-outs and the audit trail use "
+    "it). Empty: the peer address, and X-Forwarded-For is ignored.",
+)
 CSRF_TRUSTED_ORIGINS = env_list(
     "GOVDESK_CSRF_TRUSTED_ORIGINS", [], "Origins (scheme://host) trusted for CSRF behind a proxy."
 )
@@ -136,6 +144,30 @@ else:
         if _PREPARE_THRESHOLD > 0:
             DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _PREPARE_THRESHOLD
 
+# A streaming replica for reads that may be a little stale (ADR 14, common/replica.py).
+_REPLICA_URL = env_str(
+    "GOVDESK_REPLICA_DATABASE_URL",
+    "",
+    "PostgreSQL streaming replica of DATABASE_URL (postgres://user@host:5442/name), read by the "
+    "public catalogue, search, guides and public lists; everything else, and every read after "
+    "a write, goes to DATABASE_URL. Empty: no replica, every read goes to DATABASE_URL.",
+)
+REPLICA_READ_YOUR_WRITES_SECONDS = env_int(
+    "GOVDESK_REPLICA_READ_YOUR_WRITES_SECONDS",
+    10,
+    "With a replica: seconds after a request that wrote during which the same browser reads "
+    "only from DATABASE_URL, so that it sees its own change whatever the replica's lag.",
+)
+DATABASE_ROUTERS: list[str] = []
+if _REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        _REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    # Tests that configure a replica read the test database through it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["govdesk.common.replica.ReplicaRouter"]
+
 CACHE_URL = env_str(
     "GOVDESK_CACHE_URL", "", "Cache: empty for in-process memory, or redis://127.0.0.1:6379/0."
 )
@@ -175,6 +207,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # With a replica: which reads may go to it, and "read your writes" (common/replica.py).
+    "govdesk.common.replica.ReplicaMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -389,6 +423,8 @@ _SSL_REDIRECT = env_bool(
     "already does it).",
 )
 SECURE_SSL_REDIRECT = TLS and _SSL_REDIRECT
+# The load balancer checks each app server over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 _BEHIND_TLS_PROXY = env_bool(
     "GOVDESK_BEHIND_TLS_PROXY",
     False,

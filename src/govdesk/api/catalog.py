@@ -15,6 +15,7 @@ from govdesk.api.params import Code
 from govdesk.catalog import selectors
 from govdesk.catalog.models import Bundle
 from govdesk.catalog.services import search_record
+from govdesk.common.replica import allow_stale_reads
 
 router = Router(tags=["catalogue"], auth=None)
 certificates_router = Router(tags=["catalogue"], auth=None)
@@ -49,6 +50,7 @@ def search(
 ) -> dict[str, Any]:
     """Best first. Understands colloquial words, old names, pinyin and initials, Traditional
     characters and typos, and says why each result matched. An empty ``q`` lists all."""
+    allow_stale_reads()
     limit = max(1, min(limit, 500))
     hits = selectors.search(q, limit=limit)
     search_id = None
@@ -65,6 +67,7 @@ def search(
     summary="A matter's guide: before, during and after",
 )
 def guide(request: HttpRequest, code: Code) -> Status[dict[str, Any]]:
+    allow_stale_reads()
     matter = selectors.matter_by_code(code)
     if matter is None:
         return Status(
@@ -75,6 +78,7 @@ def guide(request: HttpRequest, code: Code) -> Status[dict[str, Any]]:
 
 @bundles_router.get("", response=list[dict[str, Any]], auth=None, summary="All bundles")
 def bundles(request: HttpRequest) -> list[dict[str, Any]]:
+    allow_stale_reads()
     return [selectors.bundle_json(b) for b in Bundle.objects.filter(published=True)]
 
 
@@ -85,6 +89,7 @@ def bundles(request: HttpRequest) -> list[dict[str, Any]]:
     summary="A bundle and its steps",
 )
 def bundle(request: HttpRequest, code: Code) -> Status[dict[str, Any]]:
+    allow_stale_reads()
     found = Bundle.objects.filter(code=code, published=True).first()
     if found is None:
         return Status(404, error_body(_("No such bundle."), ApiErrorCode.NOT_FOUND))
@@ -95,9 +100,11 @@ def bundle(request: HttpRequest, code: Code) -> Status[dict[str, Any]]:
     "", response=dict[str, Any], summary="What a community may certify, and what it must not"
 )
 def certificate_types(request: HttpRequest) -> dict[str, Any]:
+    allow_stale_reads()
     return selectors.certificate_lists()
 
 
 @ask_router.get("", response=dict[str, Any], summary="Ask in plain words (智能问答)")
 def ask(request: HttpRequest, q: str = "") -> dict[str, Any]:
+    allow_stale_reads()
     return selectors.ask(q)

@@ -45,6 +45,7 @@ from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter
 from govdesk.common.errors import DomainError, Unavailable
 from govdesk.common.http import client_ip
+from govdesk.common.replica import stale_reads_ok
 from govdesk.organisations.models import Department
 from govdesk.people.models import Person
 from govdesk.portal import certificates as resident_certificates
@@ -199,6 +200,7 @@ def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
 # --- public pages -------------------------------------------------------------------------
 
 
+@stale_reads_ok
 def home(request: HttpRequest) -> HttpResponse:
     pinned, entries = catalog.home_entries()
     return render(
@@ -224,10 +226,12 @@ def _offers(request: HttpRequest) -> list[Offer] | None:
         return None
 
 
+@stale_reads_ok
 def browse(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/browse.html", {"catalogue": catalog.browse()})
 
 
+@stale_reads_ok
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     matter = catalog.matter_by_code(code)
     if matter is None:
@@ -265,6 +269,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@stale_reads_ok
 def bundle(request: HttpRequest, code: str) -> HttpResponse:
     found = Bundle.objects.filter(code=code, published=True).first()
     if found is None:
@@ -275,6 +280,7 @@ def bundle(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/bundle.html", {"bundle": catalog.bundle_json(found)})
 
 
+@stale_reads_ok
 def certificates(request: HttpRequest) -> HttpResponse:
     search_id = _search_id(request)
     opened = request.GET.get("f", "")[:40]
@@ -318,6 +324,7 @@ def _english_names(results: list[dict[str, Any]]) -> None:
         r["name"] = names.get(r["code"], r["name"])
 
 
+@stale_reads_ok
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:QUERY_MAX]
     results: list[dict[str, Any]] = []
@@ -331,6 +338,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/search.html", {"q": q, "results": results})
 
 
+@stale_reads_ok
 def ask(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     answer = catalog.ask(q) if q else None

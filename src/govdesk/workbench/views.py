@@ -31,6 +31,7 @@ from govdesk.applications.models import Application, BundleRun, Channel
 from govdesk.catalog.i18n import text
 from govdesk.catalog.models import Matter
 from govdesk.common.errors import DomainError, Unavailable
+from govdesk.common.http import client_ip
 from govdesk.common.idnumbers import InvalidIdNumber, normalise, parse
 from govdesk.common.principal import Principal
 from govdesk.people.models import Person
@@ -58,7 +59,7 @@ def principal_of(request: HttpRequest) -> Principal:
     user = request.user
     if not isinstance(user, User):  # staff_view lets only signed-in staff through
         raise NotFound(_("Sign in first."))
-    return Principal(kind="staff", user=user, ip=request.META.get("REMOTE_ADDR", ""))
+    return Principal(kind="staff", user=user, ip=client_ip(request))
 
 
 def _is_htmx(request: HttpRequest) -> bool:
