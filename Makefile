@@ -55,6 +55,7 @@ bench: setup
 	-$(PY) bench/prefill.py --db govdesk_bench
 	-$(PY) bench/certificates.py
 	-$(PY) bench/search.py
+	-$(PY) bench/api.py
 	-$(PY) bench/cluster.py
 
 messages:

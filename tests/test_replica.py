@@ -1,4 +1,4 @@
-"""The replica router (ADR 14): which reads may go to a streaming replica, and "read your
+"""The replica router (ADR 15): which reads may go to a streaming replica, and "read your
 writes". The decisions are tested as they are; then, on SQLite and PostgreSQL, a second
 connection to the test database stands in for the replica and real requests show which
 connection served what. Without a replica configured nothing changes (the first tests)."""
@@ -71,6 +71,19 @@ def test_the_replica_only_where_a_view_allows_and_nothing_was_written() -> None:
     assert not may_read_replica(Matter, Scope(), in_transaction=False)  # view did not allow
     assert not may_read_replica(Matter, Scope(stale_ok=True, pinned=True), in_transaction=False)
     assert not may_read_replica(Matter, Scope(stale_ok=True), in_transaction=True)
+
+
+def test_what_a_process_keeps_is_built_from_the_primary() -> None:
+    """The catalogue a process keeps past the request (``catalog.versioned``) is read from the
+    primary even in a view that allows stale reads, and the view's choice is restored."""
+    scope = Scope(stale_ok=True)
+    token = replica._scope.set(scope)
+    try:
+        with replica.primary_reads():
+            assert not may_read_replica(Matter, scope, in_transaction=False)
+        assert may_read_replica(Matter, scope, in_transaction=False)
+    finally:
+        replica._scope.reset(token)
 
 
 def test_a_write_pins_the_request_but_bookkeeping_does_not() -> None:

@@ -144,7 +144,7 @@ else:
         if _PREPARE_THRESHOLD > 0:
             DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _PREPARE_THRESHOLD
 
-# A streaming replica for reads that may be a little stale (ADR 14, common/replica.py).
+# A streaming replica for reads that may be a little stale (ADR 15, common/replica.py).
 _REPLICA_URL = env_str(
     "GOVDESK_REPLICA_DATABASE_URL",
     "",

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from govdesk.common.replica import primary_reads
+
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -33,7 +35,8 @@ def cached(name: str, build: Callable[[], T]) -> T:
         return _kept[name]  # type: ignore[no-any-return]
     except KeyError:
         pass
-    value = build()
+    with primary_reads():  # never from a replica behind the version it was built for
+        value = build()
     with _lock:
         _kept[name] = value
     return value
@@ -45,7 +48,8 @@ def _check() -> None:
         return
     from govdesk.catalog.models import CatalogueVersion
 
-    version = CatalogueVersion.objects.filter(pk=1).values_list("number", flat=True).first()
+    with primary_reads():
+        version = CatalogueVersion.objects.filter(pk=1).values_list("number", flat=True).first()
     with _lock:
         if version != _state["version"]:
             _kept.clear()

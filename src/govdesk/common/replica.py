@@ -1,4 +1,4 @@
-"""Reads that may be stale go to the streaming replica; everything else reads the primary (ADR 14).
+"""Reads that may be stale go to the streaming replica; everything else reads the primary (ADR 15).
 
 With ``GOVDESK_REPLICA_DATABASE_URL`` set, settings add the database alias ``replica`` and this
 module's router. A read goes to the replica only when all of these hold:
@@ -18,7 +18,8 @@ Writes always go to the primary. Without a replica nothing here does anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
@@ -64,6 +65,23 @@ def allow_stale_reads() -> None:
     scope = _scope.get()
     if scope is not None:
         scope.stale_ok = True
+
+
+@contextmanager
+def primary_reads() -> Iterator[None]:
+    """Within the block every read goes to the primary, even in a view that allows stale reads:
+    for what a process keeps beyond the request (``catalog.versioned``), which must not be
+    built from a replica that has not yet replayed the change it was built for."""
+    scope = _scope.get()
+    if scope is None:
+        yield
+        return
+    was = scope.stale_ok
+    scope.stale_ok = False
+    try:
+        yield
+    finally:
+        scope.stale_ok = was
 
 
 def stale_reads_ok(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
