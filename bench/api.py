@@ -396,7 +396,7 @@ def paging_check(port: int, token: str, existing: set[str], result: dict[str, An
     )
 
 
-def measure(db: str, token: str, seconds: int, figures: Figures) -> None:
+def measure(db: str, token: str, seconds: int, figures: Figures, operations: list[str]) -> None:
     heading(f"wrk pinned to core 0, gunicorn 2 processes × 1 thread, {seconds} s per run")
     from govdesk.applications.models import Application, Status
 
@@ -410,14 +410,18 @@ def measure(db: str, token: str, seconds: int, figures: Figures) -> None:
     people = applicants()
     random.Random(5).shuffle(people)
     pages = list_urls(token)
-    accepts = submitted_pool(int(GOALS["accept"][0] * 2.5 * seconds * len(CONNECTIONS)))
+    accepts = (
+        submitted_pool(int(GOALS["accept"][0] * 2.5 * seconds * len(CONNECTIONS)))
+        if "accept" in operations
+        else []
+    )
     vacuum(db)
     items = {"read": reads, "create": people, "list": pages}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         server = server_start(db, workers=2, threads=1, connections=32, log=tmp / "gunicorn.log")
         try:
-            for kind in ("read", "create", "accept", "list"):
+            for kind in [k for k in GOALS if k in operations]:
                 pager: threading.Thread | None = None
                 if kind == "create":
                     existing = {str(i) for i in Application.objects.values_list("id", flat=True)}
@@ -574,6 +578,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
     parser.add_argument("--applications", type=int, default=APPLICATIONS)
     parser.add_argument("--build-only", action="store_true", help="build the database and stop")
+    parser.add_argument(
+        "--operations",
+        default=",".join(GOALS),
+        help="which operations to drive with wrk (comma-separated; the table marks the others)",
+    )
     args = parser.parse_args()
     heading("machine")
     for label, value in machine_rows():
@@ -606,7 +615,7 @@ def main() -> int:
     samples = count_statements(token, figures)
     figures.samples_ok = {kind: sample_ok(kind, body) for kind, body in samples.items()}
     say(f"sample bodies: {figures.samples_ok}")
-    measure(args.db, token, args.seconds, figures)
+    measure(args.db, token, args.seconds, figures, args.operations.split(","))
     ok = report(figures)
     say(f"database {database_url(args.db)}; python {BIN / 'python'}")
     return 0 if ok else 1
