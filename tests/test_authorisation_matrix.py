@@ -512,6 +512,8 @@ STAFF_ONLY_PEOPLE = "people"
 
 ROUTES: dict[str, list[Op]] = {
     # --- /api/v1/ ------------------------------------------------------------------------
+    # The load balancer's health check: no personal data, no one asked who they are.
+    "healthz": [public("portal", "GET", "/healthz")],
     "api-v1:openapi-json": [public("api", "GET", "/api/v1/openapi.json")],
     "api-v1:openapi-view": [public("api", "GET", "/api/v1/docs")],
     "api-v1:api-root": [public("api", "GET", "/api/v1/", allowed_status=(200, 404))],
