@@ -19,6 +19,8 @@ class CatalogConfig(AppConfig):
             models.BundleStep,
             models.OfferRule,
             models.CertificateType,
+            models.ForbiddenCertificate,
+            models.SynonymGroup,
         )
         for model in kept:
             for signal in (post_save, post_delete):

@@ -23,6 +23,7 @@ from govdesk.catalog.models import (
     QAEntry,
     SynonymGroup,
 )
+from govdesk.catalog.versioned import current
 from govdesk.organisations.models import Department
 from govdesk.people.models import LicenceType
 
@@ -285,14 +286,9 @@ INDEX_TTL = timedelta(minutes=10)
 
 
 def _index_key() -> tuple[Any, ...]:
-    return (
-        Matter.objects.filter(published=True).count(),
-        Matter.objects.order_by("-version").values_list("version", flat=True).first(),
-        Bundle.objects.count(),
-        CertificateType.objects.count(),
-        ForbiddenCertificate.objects.count(),
-        SynonymGroup.objects.count(),
-    )
+    """What the index was built from: the catalogue's version (``catalog.versioned``), which
+    any change to a matter, bundle, certificate type, forbidden certificate or synonym moves."""
+    return current()
 
 
 def build_search_docs() -> tuple[list[SearchDoc], list[list[str]]]:

@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 _lock = threading.Lock()
 _kept: dict[str, Any] = {}
-_state: dict[str, Any] = {"version": None, "checked_at": -1e18}
+_state: dict[str, Any] = {"version": None, "checked_at": -1e18, "changes": 0}
 
 
 def cached(name: str, build: Callable[[], T]) -> T:
@@ -57,6 +57,14 @@ def _check() -> None:
         _state["checked_at"] = now
 
 
+def current() -> tuple[int | None, int]:
+    """The catalogue's version as this process last saw it (looked at again if it is time),
+    with the number of changes this process made itself (a change rolled back leaves the
+    version where it was, but what was built during it must not be used again)."""
+    _check()
+    return _state["version"], _state["changes"]
+
+
 def clear() -> None:
     """Forget everything kept here (the next use looks at the version again)."""
     with _lock:
@@ -73,4 +81,6 @@ def catalogue_changed(**_signal: Any) -> None:
     if not CatalogueVersion.objects.filter(pk=1).update(number=F("number") + 1):
         CatalogueVersion.objects.get_or_create(pk=1, defaults={"number": 1})
     clear()
+    with _lock:
+        _state["changes"] += 1
     transaction.on_commit(clear)
