@@ -428,6 +428,10 @@ def public(
     return Op(interface, build, objects=(), public=True, personal=False, **kw)
 
 
+#: A friction that does not exist (the matrix's world has none of its own).
+NO_FRICTION = "00000000-0000-4000-8000-000000000000"
+
+
 def signed_in(interface: str, method: str, path: str, body: Any = None, **kw: Any) -> Op:
     """A page of whoever is signed in (a list of their own): no object of anyone else."""
 
@@ -514,6 +518,33 @@ ROUTES: dict[str, list[Op]] = {
     # --- /api/v1/ ------------------------------------------------------------------------
     # The load balancer's health check: no personal data, no one asked who they are.
     "healthz": [public("portal", "GET", "/healthz")],
+    # The friction log: anyone signed in reports and lists what is theirs to see; the rows
+    # are scoped by tests/test_frictions.py (another community's clerk, a resident).
+    "api-v1:report_friction": [
+        signed_in(
+            "api",
+            "POST",
+            "/api/v1/frictions",
+            {"summary": "", "screen": "/"},
+            allowed_status=(201,),
+        )
+    ],
+    "api-v1:list_frictions": [signed_in("api", "GET", "/api/v1/frictions")],
+    "api-v1:friction_stats": [signed_in("api", "GET", "/api/v1/frictions/stats")],
+    # One friction by id: who may read and act on which is tested in tests/test_frictions.py
+    # (scope, refusals audited); here only that no one reaches one that is not theirs.
+    "api-v1:friction_detail": [
+        signed_in("api", "GET", f"/api/v1/frictions/{NO_FRICTION}", allowed_status=(404,))
+    ],
+    "api-v1:friction_act": [
+        signed_in(
+            "api",
+            "POST",
+            f"/api/v1/frictions/{NO_FRICTION}/actions",
+            {"action": "triage"},
+            allowed_status=(404,),
+        )
+    ],
     "api-v1:openapi-json": [public("api", "GET", "/api/v1/openapi.json")],
     "api-v1:openapi-view": [public("api", "GET", "/api/v1/docs")],
     "api-v1:api-root": [public("api", "GET", "/api/v1/", allowed_status=(200, 404))],

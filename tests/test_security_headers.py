@@ -132,7 +132,7 @@ def test_portal_signed_in_pages(client: Client, world: Any, settings: Any) -> No
         response = client.get(url)
         assert response.status_code == 200, url
         assert_strict(response, url)
-    assert 'class="submit-form" data-once' in client.get(ready).content.decode()
+    assert 'class="submit-form submit-sticky" data-once' in client.get(ready).content.decode()
 
 
 def test_workbench_pages(world: Any) -> None:

@@ -200,6 +200,7 @@ INSTALLED_APPS = [
     "govdesk.forms",
     "govdesk.applications",
     "govdesk.certificates",
+    "govdesk.frictions",
     "govdesk.portal",
     "govdesk.workbench",
     "govdesk.demo",
@@ -327,6 +328,12 @@ LIST_COUNT_CACHE_SECONDS = env_int(
     30,
     "Seconds the count of a long list (10,000 applications or more) may be reused before it is "
     "counted again; shorter lists are counted every time their first page is read.",
+)
+FRICTION_VERIFY_AFTER = env_int(
+    "GOVDESK_FRICTION_VERIFY_AFTER",
+    3,
+    "Occurrences of a rectified problem's context without the stutter (the same search, the "
+    "same field in new applications …) after which the platform marks it verified.",
 )
 
 LANGUAGE_CODE = "zh-hans"

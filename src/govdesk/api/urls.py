@@ -12,6 +12,7 @@ from govdesk.api.catalog import ask_router, certificates_router
 from govdesk.api.catalog import router as matters_router
 from govdesk.api.certificates import router as issued_certificates_router
 from govdesk.api.certificates import verify_router
+from govdesk.api.frictions import router as frictions_router
 from govdesk.api.people import router as people_router
 
 api = NinjaAPI(
@@ -39,3 +40,4 @@ api.add_router("/certificate-types", certificates_router)
 api.add_router("/ask", ask_router)
 api.add_router("/certificates", issued_certificates_router)
 api.add_router("/verify", verify_router)
+api.add_router("/frictions", frictions_router)

@@ -47,6 +47,12 @@ class AuditAction(models.TextChoices):
     CERTIFICATE_READ = "certificate.read", _("Certificate read")
     CERTIFICATE_PDF = "certificate.pdf", _("Certificate PDF read")
     CERTIFICATE_LIST = "certificate.list", _("Certificates listed")
+    # The friction log (错题本): reports, reads and each step of a problem's loop.
+    FRICTION_REPORT = "friction.report", _("Stutter reported")
+    FRICTION_READ = "friction.read", _("Friction read")
+    FRICTION_LIST = "friction.list", _("Frictions listed")
+    PROBLEM_ACT = "problem.act", _("Problem moved in its loop")
+    PROBLEM_CHANGE = "problem.change", _("Configuration changed to rectify a problem")
     # Configuration in the admin (audit/adminsite.py): every save and delete of every model,
     # with the fields changed; a change refused for want of the security permission.
     ADMIN_CREATED = "admin.created", _("Created in the admin")

@@ -1,0 +1,181 @@
+"""Reads of the friction log, scoped like everything else: the data bureau (operators and
+auditors) sees its whole area; other staff what happened in their jurisdiction (and of their
+department's matters where they belong to one) and what they reported; a resident only what
+they reported. A staff read is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext as _
+
+from govdesk.audit.actions import AuditAction
+from govdesk.audit.services import audit_record
+from govdesk.common.errors import NotFound
+from govdesk.common.principal import Principal
+from govdesk.common.roles import Role
+from govdesk.frictions import lifecycle
+from govdesk.frictions.models import Friction, Problem, ProblemEvent
+from govdesk.frictions.services import roles_of
+from govdesk.organisations.selectors import subtree_ids
+
+#: Staff who see every friction of their area (the data bureau).
+BUREAU = frozenset({Role.OPERATOR, Role.AUDITOR})
+
+
+@dataclass(frozen=True)
+class FrictionFilters:
+    status: str | None = None
+    kind: str | None = None
+    matter: str | None = None
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    role: str
+    at: datetime
+    note: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FrictionView:
+    """A friction with its problem, as the reader may see it."""
+
+    friction: Friction
+    problem: Problem
+    history: list[HistoryItem] = field(default_factory=list)
+    allowed_actions: list[lifecycle.Action] = field(default_factory=list)
+
+
+def _scoped(principal: Principal) -> QuerySet[Friction]:
+    rows = Friction.objects.select_related("problem", "matter", "department", "region")
+    if principal.kind == "resident":
+        return rows.filter(person=principal.person)
+    home = principal.jurisdiction
+    if principal.kind != "staff" or home is None:
+        return rows.none()
+    mine = Q(reporter_ref=principal.actor().name)
+    if principal.role in BUREAU:
+        return rows.filter(Q(region_id__in=subtree_ids(home)) | Q(region__isnull=True) | mine)
+    area = Q(region_id__in=subtree_ids(home))
+    user = principal.user
+    if user is not None and user.department_id is not None:
+        area &= Q(department_id=user.department_id) | Q(problem__department_id=user.department_id)
+    return rows.filter(area | mine)
+
+
+def friction_list(
+    *, principal: Principal, filters: FrictionFilters | None = None, limit: int = 50
+) -> tuple[int, list[Friction]]:
+    """(how many, the newest ``limit``) of the frictions this principal may read."""
+    filters = filters or FrictionFilters()
+    rows = _scoped(principal)
+    if filters.status:
+        rows = rows.filter(problem__status=filters.status)
+    if filters.kind:
+        rows = rows.filter(kind=filters.kind)
+    if filters.matter:
+        rows = rows.filter(matter__code=filters.matter)
+    if filters.department:
+        rows = rows.filter(
+            Q(department__code=filters.department) | Q(problem__department__code=filters.department)
+        )
+    count = rows.count()
+    found = list(rows.order_by("-at", "-id")[: max(1, min(limit, 200))])
+    if principal.kind == "staff":
+        audit_record(
+            actor=principal.actor(),
+            action=AuditAction.FRICTION_LIST,
+            subject_type="frictions",
+            subject_label=str(len(found)),
+            detail={"count": len(found), "frictions": [f.number for f in found]},
+        )
+    return count, found
+
+
+def friction_detail(*, principal: Principal, friction_id: UUID | str) -> FrictionView:
+    """The friction, its problem (occurrences, people, minutes lost, status, owner) and the
+    problem's history; refused as not found (audited) outside the reader's scope."""
+    try:
+        pk = friction_id if isinstance(friction_id, UUID) else UUID(str(friction_id))
+    except ValueError as exc:
+        raise NotFound(_("No such friction.")) from exc
+    friction = _scoped(principal).filter(pk=pk).first()
+    if friction is None:
+        if principal.kind == "staff" and Friction.objects.filter(pk=pk).exists():
+            audit_record(
+                actor=principal.actor(),
+                action=AuditAction.FRICTION_READ,
+                result="denied",
+                subject_type="friction",
+                subject_id=str(pk),
+            )
+        raise NotFound(_("No such friction."))
+    if principal.kind == "staff":
+        audit_record(
+            actor=principal.actor(),
+            action=AuditAction.FRICTION_READ,
+            subject_type="friction",
+            subject_id=friction.number,
+        )
+    problem = friction.problem
+    history = [
+        HistoryItem(
+            e.action, e.from_status, e.to_status, e.actor, e.actor_role, e.at, e.note, e.detail
+        )
+        for e in ProblemEvent.objects.filter(problem=problem)
+    ]
+    return FrictionView(
+        friction=friction,
+        problem=problem,
+        history=history,
+        allowed_actions=lifecycle.allowed(problem.status, roles_of(principal, problem)),
+    )
+
+
+@dataclass(frozen=True)
+class Stats:
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+    by_department: dict[str, int]
+    by_week: dict[str, int]
+    minutes_lost: float
+
+
+def friction_stats(*, principal: Principal) -> Stats:
+    """Counts of the frictions this principal may read, by kind, status, department and week
+    (a few grouped queries whatever their number)."""
+    rows = _scoped(principal).order_by()
+
+    def grouped(column: str) -> dict[str, int]:
+        return {
+            str(key or ""): int(n)
+            for key, n in rows.values_list(column).annotate(n=Count("id")).values_list(column, "n")
+        }
+
+    weeks = {
+        (week.date() if isinstance(week, datetime) else week).isoformat(): int(n)
+        for week, n in rows.annotate(week=TruncWeek("at"))
+        .values_list("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
+        if isinstance(week, datetime | date)
+    }
+    return Stats(
+        by_kind=grouped("kind"),
+        by_status=grouped("problem__status"),
+        by_department=grouped("department__code"),
+        by_week=dict(sorted(weeks.items())),
+        minutes_lost=float(rows.aggregate(total=Sum("minutes_lost"))["total"] or 0),
+    )
