@@ -686,6 +686,22 @@ ROUTES: dict[str, list[Op]] = {
     ],
     # --- /staff/ ------------------------------------------------------------------------
     "workbench:home": [signed_in("workbench", "GET", "/staff/")],
+    # The friction log: reporting and the inbox are anyone's; one friction's page is checked
+    # for scope in tests/test_friction_pages.py (here: no one reaches one that is not theirs).
+    "workbench:report": [signed_in("workbench", "GET", "/staff/report/?screen=/staff/")],
+    "workbench:frictions": [signed_in("workbench", "GET", "/staff/frictions/")],
+    "workbench:friction": [
+        signed_in("workbench", "GET", f"/staff/frictions/{NO_FRICTION}/", allowed_status=(404,))
+    ],
+    "workbench:friction_act": [
+        signed_in(
+            "workbench",
+            "POST",
+            f"/staff/frictions/{NO_FRICTION}/actions/",
+            {"action": "triage"},
+            allowed_status=(404,),
+        )
+    ],
     "workbench:login": [public("workbench", "GET", "/staff/login/")],
     "workbench:logout": [public("workbench", "POST", "/staff/logout/", allowed_status=(200, 302))],
     "workbench:find": [
@@ -933,6 +949,20 @@ ROUTES: dict[str, list[Op]] = {
     ],
     "portal:sign_out": [public("portal", "POST", "/signout/", allowed_status=(302,))],
     "portal:me": [signed_in("portal", "GET", "/me/")],
+    "portal:report": [signed_in("portal", "GET", "/report/?screen=/")],
+    "portal:feedback": [signed_in("portal", "GET", "/me/feedback/")],
+    "portal:feedback_item": [
+        signed_in("portal", "GET", f"/me/feedback/{NO_FRICTION}/", allowed_status=(404,))
+    ],
+    "portal:feedback_act": [
+        signed_in(
+            "portal",
+            "POST",
+            f"/me/feedback/{NO_FRICTION}/actions/",
+            {"action": "confirm"},
+            allowed_status=(404,),
+        )
+    ],
     "portal:application": [on_app("portal", "GET", "/")],
     "portal:application_save": [
         on_app(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from govdesk.portal import views
+from govdesk.portal import frictions, views
 
 app_name = "portal"
 urlpatterns = [
@@ -17,6 +17,14 @@ urlpatterns = [
     path("signin/code/", views.sign_in_code, name="sign_in_code"),
     path("signout/", views.sign_out, name="sign_out"),
     path("me/", views.me, name="me"),
+    path("report/", frictions.report, name="report"),
+    path("me/feedback/", frictions.feedback, name="feedback"),
+    path("me/feedback/<uuid:friction_id>/", frictions.feedback_item, name="feedback_item"),
+    path(
+        "me/feedback/<uuid:friction_id>/actions/",
+        frictions.feedback_act,
+        name="feedback_act",
+    ),
     path("me/applications/<uuid:application_id>/", views.application, name="application"),
     path(
         "me/applications/<uuid:application_id>/save/",

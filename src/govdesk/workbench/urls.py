@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from govdesk.workbench import views
+from govdesk.workbench import frictions, views
 
 app_name = "workbench"
 urlpatterns = [
@@ -13,6 +13,10 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/find/", views.find, name="find"),
+    path("report/", frictions.report, name="report"),
+    path("frictions/", frictions.inbox, name="frictions"),
+    path("frictions/<uuid:friction_id>/", frictions.detail, name="friction"),
+    path("frictions/<uuid:friction_id>/actions/", frictions.act, name="friction_act"),
     path("people/<str:ref>/", views.person, name="person"),
     path("bundles/start/", views.bundle_start, name="bundle_start"),
     path("bundles/<uuid:run_id>/", views.bundle, name="bundle"),

@@ -1,0 +1,134 @@
+"""The friction log's pages: report a stutter from a workbench field in one click, the inbox,
+a problem's page where the bureau assigns and rectifies it by a change the platform applies,
+the reporter's confirmation; the resident's report and 我的反馈."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.test import Client
+
+from govdesk.accounts.models import User
+from govdesk.applications.models import Application
+from govdesk.audit.models import AuditEvent
+from govdesk.frictions.models import Friction, ProblemStatus
+from tests.conftest import staff_client
+
+LI = "320205197405120027"
+WANG = "320205196803090017"
+FIELD = "insurance.contribution_grade"
+MATTER = "HRSS-005"
+
+
+def _application(clerk: Client) -> Application:
+    from govdesk.applications import services
+    from govdesk.common.principal import Principal
+
+    return services.application_create(
+        principal=Principal(kind="staff", user=User.objects.get(username="clerk.chunlei")),
+        matter_code=MATTER,
+        applicant=LI,
+        channel="window",
+    )
+
+
+def test_report_a_field_from_the_workbench_and_close_the_loop(world: Any) -> None:
+    clerk = staff_client("clerk.chunlei")
+    application = _application(clerk)
+    screen = f"/staff/applications/{application.pk}/"
+    page = clerk.get(screen).content.decode()
+    # One click from the field: the report link carries the application, field and screen.
+    query = urlencode({"application": str(application.pk), "field": FIELD, "screen": screen})
+    assert f"/staff/report/?application={application.pk}&amp;field={FIELD}" in page
+    form = clerk.get(f"/staff/report/?{query}")
+    assert form.status_code == 200
+    assert "缴费" in form.content.decode() or "contribution" in form.content.decode().lower()
+    sent = clerk.post(
+        "/staff/report/",
+        {
+            "application": str(application.pk),
+            "field": FIELD,
+            "screen": screen,
+            "summary": "每次都手选",
+        },
+    )
+    assert sent.status_code == 302 and sent["Location"] == screen
+    friction = Friction.objects.get()
+    assert (friction.field, friction.application_id, friction.screen) == (
+        FIELD,
+        application.pk,
+        screen,
+    )
+    assert friction.channel == "window" and friction.matter is not None
+    assert friction.step is None or friction.step >= 1
+    inbox = clerk.get("/staff/frictions/").content.decode()
+    assert friction.number in inbox
+
+    bureau = staff_client("operator.data")
+    url = f"/staff/frictions/{friction.pk}/"
+    detail = bureau.get(url)
+    assert detail.status_code == 200 and 'value="assign"' in detail.content.decode()
+    assigned = bureau.post(f"{url}actions/", {"action": "assign", "department": "hrss"})
+    assert assigned.status_code == 302
+    rectified = bureau.post(
+        f"{url}actions/",
+        {
+            "action": "rectify",
+            "note": "默认60%",
+            "change_type": "field_default",
+            "change_value": "60%",
+        },
+    )
+    assert rectified.status_code == 302
+    friction.problem.refresh_from_db()
+    assert friction.problem.status == ProblemStatus.RECTIFIED
+    assert friction.problem.change["default"] == "60%"
+
+    seen = clerk.get(url).content.decode()
+    assert "默认60%" in seen and 'value="confirm"' in seen
+    clerk.post(f"{url}actions/", {"action": "confirm"})
+    friction.problem.refresh_from_db()
+    assert friction.problem.status == ProblemStatus.VERIFIED
+    history = clerk.get(url).content.decode()
+    for step in ("report", "assign", "rectify", "confirm"):
+        assert f'data-action="{step}"' in history
+
+
+def test_a_step_refused_says_why_and_changes_nothing(world: Any) -> None:
+    clerk = staff_client("clerk.chunlei")
+    application = _application(clerk)
+    clerk.post("/staff/report/", {"application": str(application.pk), "screen": "/staff/"})
+    friction = Friction.objects.get()
+    bureau = staff_client("operator.data")
+    url = f"/staff/frictions/{friction.pk}/"
+    response = bureau.post(f"{url}actions/", {"action": "reject"}, follow=True)
+    assert response.status_code == 200
+    friction.problem.refresh_from_db()
+    assert friction.problem.status == ProblemStatus.NEW
+    other = staff_client("clerk.dongting")
+    before = AuditEvent.objects.filter(action="friction.read", result="denied").count()
+    assert other.get(url).status_code == 404
+    assert AuditEvent.objects.filter(action="friction.read", result="denied").count() == before + 1
+
+
+def test_a_resident_reports_and_reads_the_answer(
+    client: Client, demo_sms: None, world: Any
+) -> None:
+    from tests.test_portal import sign_in
+
+    sign_in(client, WANG)
+    form = client.get("/report/?screen=/certificates/")
+    assert form.status_code == 200
+    sent = client.post("/report/", {"screen": "/certificates/", "summary": "找不到水电气用的证明"})
+    assert sent.status_code == 302 and sent["Location"] == "/certificates/"
+    friction = Friction.objects.get()
+    assert friction.person is not None and friction.person.id_number == WANG
+    assert friction.channel == "online" and friction.reporter == "resident"
+    mine = client.get("/me/feedback/").content.decode()
+    assert friction.number in mine
+    assert client.get(f"/me/feedback/{friction.pk}/").status_code == 200
+    other = Client()
+    sign_in(other, LI)
+    assert other.get(f"/me/feedback/{friction.pk}/").status_code == 404
+    assert friction.number not in other.get("/me/feedback/").content.decode()
