@@ -690,6 +690,8 @@ ROUTES: dict[str, list[Op]] = {
     # for scope in tests/test_friction_pages.py (here: no one reaches one that is not theirs).
     "workbench:report": [signed_in("workbench", "GET", "/staff/report/?screen=/staff/")],
     "workbench:frictions": [signed_in("workbench", "GET", "/staff/frictions/")],
+    "workbench:friction_dashboard": [signed_in("workbench", "GET", "/staff/frictions/dashboard/")],
+    "workbench:friction_export": [signed_in("workbench", "GET", "/staff/frictions/export.csv")],
     "workbench:friction": [
         signed_in("workbench", "GET", f"/staff/frictions/{NO_FRICTION}/", allowed_status=(404,))
     ],
@@ -950,6 +952,7 @@ ROUTES: dict[str, list[Op]] = {
     "portal:sign_out": [public("portal", "POST", "/signout/", allowed_status=(302,))],
     "portal:me": [signed_in("portal", "GET", "/me/")],
     "portal:report": [signed_in("portal", "GET", "/report/?screen=/")],
+    "portal:rectified": [public("portal", "GET", "/you-said-we-did/")],
     "portal:feedback": [signed_in("portal", "GET", "/me/feedback/")],
     "portal:feedback_item": [
         signed_in("portal", "GET", f"/me/feedback/{NO_FRICTION}/", allowed_status=(404,))

@@ -132,3 +132,46 @@ def test_a_resident_reports_and_reads_the_answer(
     sign_in(other, LI)
     assert other.get(f"/me/feedback/{friction.pk}/").status_code == 404
     assert friction.number not in other.get("/me/feedback/").content.decode()
+
+
+def test_the_dashboard_the_export_and_the_public_page(world: Any) -> None:
+    import re
+
+    from govdesk.common.principal import Principal
+    from govdesk.frictions.models import Kind
+    from govdesk.frictions.services import Context, friction_record, problem_act
+
+    clerk = staff_client("clerk.chunlei")
+    application = _application(clerk)
+    clerk.post(
+        "/staff/report/", {"application": str(application.pk), "field": FIELD, "screen": "/staff/"}
+    )
+    # A search that held a phone number and an ID number: neither may reach a public page.
+    searched = friction_record(
+        kind=Kind.SEARCH_NO_RESULT,
+        source_ref="t:1",
+        context=Context(query=f"13506171234 {LI} 老年证"),
+    )
+    assert searched is not None
+    operator = Principal(kind="staff", user=User.objects.get(username="operator.data"))
+    problem_act(
+        principal=operator,
+        problem_id=searched.problem.pk,
+        action="rectify",
+        note="加了俗称“老年证”",
+    )
+    bureau = staff_client("operator.data")
+    board = bureau.get("/staff/frictions/dashboard/")
+    assert board.status_code == 200
+    html = board.content.decode()
+    assert 'id="dashboard-data"' in html and "echarts.common.min.js" in html
+    assert "13506171234" not in html and LI not in html
+    csv = bureau.get("/staff/frictions/export.csv")
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    body = csv.content.decode("utf-8-sig")
+    assert "search_no_result" in body and "13506171234" not in body and LI not in body
+    public = Client().get("/you-said-we-did/")
+    assert public.status_code == 200
+    text = public.content.decode()
+    assert "老年证" in text
+    assert not re.search(r"\d{17}[\dXx]", text) and not re.search(r"1[3-9]\d{9}", text)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record
 from govdesk.common.errors import NotFound
+from govdesk.common.idnumbers import redact_numbers
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
 from govdesk.frictions import lifecycle
@@ -179,3 +180,118 @@ def friction_stats(*, principal: Principal) -> Stats:
         by_week=dict(sorted(weeks.items())),
         minutes_lost=float(rows.aggregate(total=Sum("minutes_lost"))["total"] or 0),
     )
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    number: str
+    title: str
+    kind: str
+    status: str
+    occurrences: int
+    people: int
+    minutes_lost: float
+    department: str
+    deadline: date | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    stats: Stats
+    top: list[ProblemRow]
+    #: Mean days from first seen to rectified, over the problems rectified (None: none yet).
+    days_to_rectify: float | None
+    #: Share of the rectified problems that were verified (None: none rectified yet).
+    share_verified: float | None
+
+
+def friction_dashboard(*, principal: Principal, top: int = 10) -> Dashboard:
+    """What the data bureau reads of the log (a department's staff: their own): the counts,
+    the problems that cost people most, how long rectification takes and how much of it held.
+    A fixed number of grouped queries."""
+    stats = friction_stats(principal=principal)
+    problems = Problem.objects.filter(
+        pk__in=_scoped(principal).order_by().values("problem_id")
+    ).select_related("department")
+    worst = [
+        ProblemRow(
+            p.number,
+            redact_numbers(p.title),
+            p.kind,
+            p.status,
+            p.occurrences,
+            p.people,
+            p.minutes_lost,
+            p.department.short_name if p.department else "",
+            p.deadline,
+        )
+        for p in problems.order_by("-minutes_lost", "-occurrences")[:top]
+    ]
+    rectified = list(
+        problems.filter(rectified_at__isnull=False).values_list(
+            "first_seen", "rectified_at", "status"
+        )
+    )
+    days = [
+        (done - first).total_seconds() / 86400
+        for first, done, _status in rectified
+        if done is not None and first is not None
+    ]
+    held = [s for _f, _d, s in rectified if s == "verified"]
+    return Dashboard(
+        stats=stats,
+        top=worst,
+        days_to_rectify=sum(days) / len(days) if days else None,
+        share_verified=len(held) / len(rectified) if rectified else None,
+    )
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    title: str
+    matter: str
+    answer: str
+    rectified_at: datetime | None
+    verified: bool
+
+
+def public_rectified(*, limit: int = 50) -> list[PublicRow]:
+    """你说我改 / You said, we did: problems rectified, newest first, with what was done; no
+    person, no number (ID-like and phone-like strings masked in case a search held one)."""
+    rows = (
+        Problem.objects.filter(status__in=["rectified", "verified"])
+        .select_related("matter")
+        .order_by("-rectified_at")[:limit]
+    )
+    return [
+        PublicRow(
+            title=redact_numbers(p.title),
+            matter=p.matter.name if p.matter else "",
+            answer=redact_numbers(p.note),
+            rectified_at=p.rectified_at,
+            verified=p.status == "verified",
+        )
+        for p in rows
+    ]
+
+
+def public_monthly(*, months: int = 12) -> list[tuple[str, int, int, int]]:
+    """(month, stutters recorded, problems rectified, problems verified), the last ``months``."""
+    from django.db.models.functions import TruncMonth
+
+    def by_month(rows: QuerySet[Any], column: str) -> dict[str, int]:
+        return {
+            (m.date() if isinstance(m, datetime) else m).strftime("%Y-%m"): int(n)
+            for m, n in rows.order_by()
+            .annotate(month=TruncMonth(column))
+            .values_list("month")
+            .annotate(n=Count("id"))
+            .values_list("month", "n")
+            if m is not None
+        }
+
+    reported = by_month(Friction.objects.all(), "at")
+    rectified = by_month(Problem.objects.filter(rectified_at__isnull=False), "rectified_at")
+    verified = by_month(Problem.objects.filter(status="verified"), "rectified_at")
+    keys = sorted(set(reported) | set(rectified))[-months:]
+    return [(k, reported.get(k, 0), rectified.get(k, 0), verified.get(k, 0)) for k in keys]

@@ -26,7 +26,7 @@ from govdesk.catalog.search import normalize
 from govdesk.common.errors import Invalid, NotAllowed, NotFound
 from govdesk.common.principal import Principal
 from govdesk.common.roles import SYSTEM, SYSTEM_NAME, Role
-from govdesk.forms.schema import form_for
+from govdesk.forms.schema import data_elements, form_for
 from govdesk.frictions import lifecycle
 from govdesk.frictions.changes import change_apply
 from govdesk.frictions.lifecycle import OWNER, REPORTER, Action
@@ -85,7 +85,8 @@ def _title(kind: str, matter: Matter | None, field: str, material: str, query: s
     parts = [str(Kind(kind).label)]
     if matter is not None:
         parts.append(matter.name)
-    parts += [p for p in (field, material) if p]
+    elements = data_elements()
+    parts += [p for p in (elements[field].label if field in elements else field, material) if p]
     if query:
         parts.append(f"“{query}”")
     return " · ".join(parts)[:300]

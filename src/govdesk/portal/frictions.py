@@ -101,3 +101,17 @@ def feedback_act(request: HttpRequest, person: Person, friction_id: UUID) -> Htt
     else:
         messages.success(request, _("Thank you."))
     return redirect("portal:feedback_item", friction_id=friction_id)
+
+
+@require_GET
+def rectified(request: HttpRequest) -> HttpResponse:
+    """你说我改 / You said, we did: what residents and staff reported and what was changed,
+    with monthly figures; public, no person named."""
+    return render(
+        request,
+        "portal/rectified.html",
+        {
+            "rows": selectors.public_rectified(),
+            "months": selectors.public_monthly(),
+        },
+    )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("signout/", views.sign_out, name="sign_out"),
     path("me/", views.me, name="me"),
     path("report/", frictions.report, name="report"),
+    path("you-said-we-did/", frictions.rectified, name="rectified"),
     path("me/feedback/", frictions.feedback, name="feedback"),
     path("me/feedback/<uuid:friction_id>/", frictions.feedback_item, name="feedback_item"),
     path(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from govdesk.common.errors import DomainError, NotAllowed
+from govdesk.common.idnumbers import redact_numbers
 from govdesk.forms.schema import data_elements
 from govdesk.frictions import selectors, services
 from govdesk.frictions.models import Kind
@@ -159,3 +160,87 @@ def _change(request: HttpRequest, view: selectors.FrictionView) -> dict[str, Any
         change["material"] = str(request.POST.get("change_material", "")) or f.material
         change["licence_type"] = str(request.POST.get("change_value", ""))
     return change
+
+
+@require_GET
+@staff_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The log in figures: by kind, week and department (charts, with their tables), the
+    problems that cost most, time to rectify and the share verified."""
+    board = selectors.friction_dashboard(principal=principal_of(request))
+    kinds = [(shown.kind_label(k), n) for k, n in sorted(board.stats.by_kind.items())]
+    statuses = [(shown.status_label(k), n) for k, n in sorted(board.stats.by_status.items())]
+    names = dict(Department.objects.values_list("code", "short_name"))
+    departments = sorted((names.get(k, k), n) for k, n in board.stats.by_department.items())
+    weeks = list(board.stats.by_week.items())
+    charts = {
+        "kinds": {"labels": [k for k, _ in kinds], "values": [n for _, n in kinds]},
+        "weeks": {"labels": [k for k, _ in weeks], "values": [n for _, n in weeks]},
+        "departments": {
+            "labels": [k or "—" for k, _ in departments],
+            "values": [n for _, n in departments],
+        },
+    }
+    return render(
+        request,
+        "workbench/dashboard.html",
+        {
+            "board": board,
+            "kinds": kinds,
+            "statuses": statuses,
+            "departments": departments,
+            "weeks": weeks,
+            "charts": charts,
+            "top": [
+                {"row": r, "kind": shown.kind_label(r.kind), "status": shown.status_label(r.status)}
+                for r in board.top
+            ],
+        },
+    )
+
+
+@require_GET
+@staff_view
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """The frictions this member of staff may read, as CSV (no person's name or number)."""
+    import csv
+
+    _count, rows = selectors.friction_list(principal=principal_of(request), limit=200)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="frictions.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read it as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "number",
+            "at",
+            "kind",
+            "status",
+            "problem",
+            "matter",
+            "field",
+            "query",
+            "department",
+            "community",
+            "channel",
+            "minutes_lost",
+        ]
+    )
+    for f in rows:
+        writer.writerow(
+            [
+                f.number,
+                f.at.isoformat(),
+                f.kind,
+                f.problem.status,
+                f.problem.number,
+                f.matter.code if f.matter else "",
+                f.field,
+                redact_numbers(f.query),
+                f.department.code if f.department else "",
+                f.region.name if f.region else "",
+                f.channel,
+                f"{f.minutes_lost:g}",
+            ]
+        )
+    return response
