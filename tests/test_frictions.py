@@ -212,3 +212,20 @@ def test_stats(api: Any, clerk: str, operator: str) -> None:
     assert stats["by_kind"]["reported"] == 1
     assert stats["by_kind"]["search_no_result"] == 1
     assert sum(stats["by_week"].values()) == 2 and stats["minutes_lost"] > 0
+
+
+def test_the_list_pages(api: Any, operator: str, world: Any) -> None:
+    for i in range(5):
+        friction_record(
+            kind=Kind.SEARCH_NO_RESULT, source_ref=f"p:{i}", context=Context(query=f"q{i}")
+        )
+    first = api.get("/api/v1/frictions?limit=2", operator).json()
+    assert first["count"] == 5 and len(first["results"]) == 2 and first["next"]
+    seen = [f["id"] for f in first["results"]]
+    url = first["next"].split("testserver", 1)[-1]
+    while url:
+        page = api.get(url, operator).json()
+        seen += [f["id"] for f in page["results"]]
+        url = page["next"].split("testserver", 1)[-1] if page["next"] else None
+    assert len(seen) == len(set(seen)) == 5
+    assert api.get("/api/v1/frictions?cursor=nonsense", operator).status_code == 422

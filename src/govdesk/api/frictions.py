@@ -68,6 +68,7 @@ class FrictionOut(Schema):
 
 class FrictionListOut(Schema):
     count: int
+    next: str | None = Field(description="The next page, or null on the last")
     results: list[FrictionOut]
 
 
@@ -85,6 +86,9 @@ class FrictionListQuery(Schema):
     matter: Code | None = None
     department: Annotated[str, StringConstraints(max_length=32)] | None = None
     limit: int = Field(50, ge=1, le=200)
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Where the page starts: from the previous page's next link"
+    )
 
 
 def _context(f: Friction) -> dict[str, Any]:
@@ -184,8 +188,14 @@ def list_frictions(request: HttpRequest, query: Query[FrictionListQuery]) -> dic
             department=query.department,
         ),
         limit=query.limit,
+        cursor=query.cursor,
     )
-    return {"count": count, "results": [friction_json(f) for f in rows]}
+    following = None
+    if len(rows) == query.limit:
+        params = request.GET.copy()
+        params["cursor"] = selectors.next_cursor(rows[-1])
+        following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return {"count": count, "next": following, "results": [friction_json(f) for f in rows]}
 
 
 @router.get(

@@ -5,6 +5,8 @@ they reported. A staff read is audited."""
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from govdesk.audit.actions import AuditAction
 from govdesk.audit.services import audit_record
-from govdesk.common.errors import NotFound
+from govdesk.common.errors import Invalid, NotFound
 from govdesk.common.idnumbers import redact_numbers
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
@@ -77,9 +79,14 @@ def _scoped(principal: Principal) -> QuerySet[Friction]:
 
 
 def friction_list(
-    *, principal: Principal, filters: FrictionFilters | None = None, limit: int = 50
+    *,
+    principal: Principal,
+    filters: FrictionFilters | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> tuple[int, list[Friction]]:
-    """(how many, the newest ``limit``) of the frictions this principal may read."""
+    """(how many, the newest ``limit``) of the frictions this principal may read; after
+    ``cursor`` (``next_cursor`` of the previous page's last row) for the following page."""
     filters = filters or FrictionFilters()
     rows = _scoped(principal)
     if filters.status:
@@ -93,6 +100,9 @@ def friction_list(
             Q(department__code=filters.department) | Q(problem__department__code=filters.department)
         )
     count = rows.count()
+    if cursor:
+        at, pk = _cursor_read(cursor)
+        rows = rows.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
     found = list(rows.order_by("-at", "-id")[: max(1, min(limit, 200))])
     if principal.kind == "staff":
         audit_record(
@@ -103,6 +113,22 @@ def friction_list(
             detail={"count": len(found), "frictions": [f.number for f in found]},
         )
     return count, found
+
+
+def next_cursor(last: Friction) -> str:
+    raw = json.dumps([last.at.isoformat(), str(last.pk)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_read(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        at, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(str(at)), UUID(str(pk))
+    except (ValueError, TypeError) as exc:
+        raise Invalid(
+            _("This page link is not valid; start again from the first page."),
+            {"cursor": _("Not a cursor this list gave.")},
+        ) from exc
 
 
 def friction_detail(*, principal: Principal, friction_id: UUID | str) -> FrictionView:
