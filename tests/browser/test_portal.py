@@ -27,6 +27,7 @@ PAGES = {
     "ask": "/ask/?q=" + quote("社区能开亲属关系证明吗"),
     "search": "/search/?q=" + quote("水电 人口 证明"),
     "settings": "/settings/",
+    "you said, we did": "/you-said-we-did/",
 }
 MODE_COOKIES = {
     "normal": {},
