@@ -236,7 +236,7 @@ def test_the_portal_form_and_the_window_qr_code(world: Any) -> None:
     html = form.content.decode()
     assert form.status_code == 200
     assert html.count('type="radio" name="level"') == 5
-    assert "Attitude of the staff" in html  # a window indicator
+    assert "Attitude of service" in html  # a window indicator
     posted = client.post(
         rating_url, {"channel": "window", "level": "4", "indicator-attitude": "5", "comment": ""}
     )

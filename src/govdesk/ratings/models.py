@@ -59,7 +59,7 @@ class WindowIndicator(models.TextChoices):
     OVERALL = "overall", _("Overall satisfaction")  # 整体满意度
     EFFICIENCY = "efficiency", _("Efficiency of service")  # 服务效率
     SERVICE_LEVEL = "service_level", _("Standard of service")  # 服务水平
-    ATTITUDE = "attitude", _("Attitude of the staff")  # 服务态度
+    ATTITUDE = "attitude", _("Attitude of service")  # 服务态度
 
 
 INDICATORS: dict[str, type[models.TextChoices]] = {

@@ -51,7 +51,7 @@ def _validate(data: RatingInput) -> tuple[str, dict[str, int], str]:
     if data.level not in Level.values:
         errors["level"] = _("Choose one of the five levels.")
     if data.channel not in RatingChannel.values:
-        errors["channel"] = _("Online or at the window.")
+        errors["channel"] = _("Unknown channel.")
     indicators: dict[str, int] = {}
     if data.channel in RatingChannel.values:
         known = INDICATORS[RatingChannel(data.channel)].values
@@ -98,7 +98,7 @@ def rating_submit(*, principal: Principal, application_id: UUID | str, data: Rat
     Application.objects.select_for_update().filter(pk=application.pk).first()
     stage = selectors.open_stage(application)
     if stage is None:
-        raise Conflict(_("There is nothing to rate yet: the application has not been accepted."))
+        raise Conflict(_("There is nothing to rate yet: the application has not been taken in."))
     if stage.rated:
         raise Conflict(
             _("You have rated this stage already (%(stage)s).") % {"stage": stage.stage.label},
