@@ -161,6 +161,10 @@ def test_a_rating_is_never_changed(world: Any) -> None:
     with pytest.raises(ValueError, match="never changed"):
         rating.save()
     assert Rating.objects.get(pk=rating.pk).level == 5
+    # Nor in the admin: the model is not registered there.
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(Rating)
 
 
 def test_rating_again_after_the_rectification(api: Any, wang: str, staff_token: Any) -> None:

@@ -198,12 +198,9 @@ def ratings_invite(*, now: datetime | None = None, limit: int = 500) -> InviteRe
     report = InviteReport()
     for application in _completed_before(cutoff)[:limit]:
         with transaction.atomic():
-            locked = (
-                Application.objects.select_for_update()
-                .filter(pk=application.pk, rating_invitation__isnull=True)
-                .first()
-            )
-            if locked is None:
+            # Locked, then asked again: another run may have invited it meanwhile.
+            Application.objects.select_for_update().filter(pk=application.pk).first()
+            if RatingInvitation.objects.filter(application_id=application.pk).exists():
                 continue
             phone = application.applicant.phone
             if not phone:
