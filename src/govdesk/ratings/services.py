@@ -209,7 +209,8 @@ def ratings_invite(*, now: datetime | None = None, limit: int = 500) -> InviteRe
                 continue
             with translation.override(settings.LANGUAGE_CODE):
                 text = _(
-                    "【政务服务】您的%(matter)s（%(number)s）已办结。请为本次服务评价：%(url)s"
+                    "Your application %(number)s (%(matter)s) is done. How did we do? "
+                    "Rate the service here: %(url)s"
                 ) % {
                     "matter": application.matter.name,
                     "number": application.number,
