@@ -27,6 +27,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("demo",),
     ("portal", "workbench", "api"),  # the interface layers
     ("presentation",),  # what the interface layers share; it knows none of them
+    ("ratings",),  # 好差评: a poor rating opens a friction
     ("frictions",),  # the friction log: it reads what the platform records below it
     ("certificates",),
     ("applications",),

@@ -63,6 +63,7 @@ from govdesk.organisations.models import Region
 from govdesk.people.models import Person
 from govdesk.people.services import household_upsert, person_upsert
 from govdesk.portal.session import RESIDENT_KEY, SEEN_AT_KEY, SIGNED_IN_AT_KEY
+from govdesk.ratings.models import Rating
 from govdesk.workbench.forms import PREFIX
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +164,8 @@ MAY: dict[str, Callable[[str], set[str]]] = {
     # Staff who read it complete it, save an approver of another level.
     "complete": lambda o: _staff_readers(o) - ({"approver.hrss"} if o == "other_level" else set()),
     "retry": _staff_readers,
+    # 好差评: the applicant only (staff who read it are refused, never rate for them).
+    "rate": lambda o: READERS[o] - set(STAFF),
 }
 
 ALLOW, HIDDEN, REFUSED, SIGN_IN, PUBLIC = "allow", "hidden", "refused", "sign-in", "public"
@@ -428,6 +431,23 @@ def public(
     return Op(interface, build, objects=(), public=True, personal=False, **kw)
 
 
+def on_rating(interface: str, **kwargs: Any) -> Op:
+    """Rating a fresh completed application (好差评): the state is its ratings."""
+    prefix = {"api": "/api/v1/applications/", "portal": "/me/applications/"}[interface]
+    suffix = {"api": "/rating", "portal": "/rating/"}[interface]
+
+    def build(world: World, obj: str) -> tuple[Request, Callable[[], Any]]:
+        application = world.application(obj, Status.COMPLETED)
+        body: dict[str, Any] = {"level": 4} if interface == "api" else {"level": "4"}
+
+        def state() -> Any:
+            return Rating.objects.filter(application=application).count()
+
+        return Request("POST", f"{prefix}{application.pk}{suffix}", body), state
+
+    return Op(interface, build, may="rate", changes=True, **kwargs)
+
+
 #: A friction that does not exist (the matrix's world has none of its own).
 NO_FRICTION = "00000000-0000-4000-8000-000000000000"
 
@@ -545,6 +565,7 @@ ROUTES: dict[str, list[Op]] = {
             allowed_status=(404,),
         )
     ],
+    "api-v1:rate_application": [on_rating("api", allowed_status=(201,))],
     "api-v1:openapi-json": [public("api", "GET", "/api/v1/openapi.json")],
     "api-v1:openapi-view": [public("api", "GET", "/api/v1/docs")],
     "api-v1:api-root": [public("api", "GET", "/api/v1/", allowed_status=(200, 404))],
@@ -998,6 +1019,10 @@ ROUTES: dict[str, list[Op]] = {
         on_app("portal", "GET", f"/templates/{TEMPLATE}.pdf", objects=TEMPLATED)
     ],
     "portal:receipt_pdf": [on_app("portal", "GET", "/receipt.pdf", status=Status.ACCEPTED)],
+    "portal:rating": [
+        on_app("portal", "GET", "/rating/"),
+        on_rating("portal", allowed_status=(302,)),
+    ],
     "portal:my_certificates": [signed_in("portal", "GET", "/me/certificates/")],
     "portal:certificate_download": [
         on_certificate("portal", "GET", "/me/certificates/{number}/download/")

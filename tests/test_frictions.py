@@ -229,3 +229,67 @@ def test_the_list_pages(api: Any, operator: str, world: Any) -> None:
         url = page["next"].split("testserver", 1)[-1] if page["next"] else None
     assert len(seen) == len(set(seen)) == 5
     assert api.get("/api/v1/frictions?cursor=nonsense", operator).status_code == 422
+
+
+def test_poor_ratings_are_problems_of_their_own_closed_only_after_a_return_visit(
+    world: Any, staff_token: Any, api: Any
+) -> None:
+    """A 差评 is answered rater by rater: each its own problem, assigned by the platform (the
+    community's staff own it), neither rectified nor rejected without the return visit."""
+    from govdesk.accounts.models import User
+    from govdesk.applications.models import Application
+    from govdesk.common.errors import Invalid
+    from govdesk.common.principal import Principal
+    from govdesk.frictions.services import problem_act
+    from govdesk.organisations.models import Department
+    from govdesk.people.models import Person
+    from tests.conftest import accepted_certificate_application
+
+    application = accepted_certificate_application(
+        Person.objects.get(id_number=WANG), "FR-RATING-1"
+    )
+    community = Department.objects.get(code="community")
+    first = friction_record(
+        kind=Kind.POOR_RATING,
+        source_ref="rating:a",
+        application=application,
+        department=community,
+        own_problem=True,
+    )
+    second = friction_record(
+        kind=Kind.POOR_RATING,
+        source_ref="rating:b",
+        application=Application.objects.get(pk=application.pk),
+        department=community,
+        own_problem=True,
+    )
+    assert first is not None and second is not None
+    assert first.problem_id != second.problem_id
+    problem = problem_act(
+        principal=Principal(kind="system"),
+        problem_id=first.problem_id,
+        action="assign",
+        department="community",
+    )
+    assert problem.status == ProblemStatus.ASSIGNED and problem.deadline is not None
+    clerk = staff_token("clerk.chunlei")
+    url = f"/api/v1/frictions/{first.id}/actions"
+    for action in ("rectify", "reject"):
+        who = clerk if action == "rectify" else staff_token("operator.data")
+        refused = api.post(url, who, {"action": action, "note": "已处理"})
+        assert refused.status_code == 422, (action, refused.content)
+    with pytest.raises(Invalid):
+        problem_act(
+            principal=Principal(kind="staff", user=User.objects.get(username="clerk.chunlei")),
+            problem_id=first.problem_id,
+            action="rectify",
+            note="已处理",
+        )
+    # Another community's clerk does not own it.
+    other = api.post(url, staff_token("clerk.dongting"), {"action": "start"})
+    assert other.status_code in {403, 404}
+    done = api.post(
+        url, clerk, {"action": "rectify", "note": "已处理", "return_visit": "电话回访，认可"}
+    )
+    assert done.status_code == 200, done.content
+    assert Problem.objects.get(pk=first.problem_id).status == ProblemStatus.RECTIFIED

@@ -201,6 +201,7 @@ INSTALLED_APPS = [
     "govdesk.applications",
     "govdesk.certificates",
     "govdesk.frictions",
+    "govdesk.ratings",
     "govdesk.portal",
     "govdesk.workbench",
     "govdesk.demo",
@@ -334,6 +335,20 @@ FRICTION_VERIFY_AFTER = env_int(
     3,
     "Occurrences of a rectified problem's context without the stutter (the same search, the "
     "same field in new applications …) after which the platform marks it verified.",
+)
+
+WORKDAY_CALENDAR = env_str(
+    "GOVDESK_WORKDAY_CALENDAR",
+    "",
+    "A YAML file of public holidays and weekend days worked (调休) by year, which statutory time "
+    "limits and rectification deadlines count working days with; empty: the bundled calendar "
+    "(govdesk/applications/data/workdays.yaml).",
+)
+RATING_INVITE_AFTER_DAYS = env_int(
+    "GOVDESK_RATING_INVITE_AFTER_DAYS",
+    3,
+    "Days after an application is completed without a rating before the resident is invited "
+    "to rate it by text message (智能邀评; once per application; `govdesk ratings invite`).",
 )
 
 LANGUAGE_CODE = "zh-hans"

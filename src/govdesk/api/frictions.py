@@ -51,6 +51,12 @@ class ProblemActionIn(Schema):
         '"licence_type": "…"}',
     )
     version: int | None = None
+    return_visit: str = Field(
+        "",
+        max_length=2000,
+        description="rectify | reject of a poor rating: the return visit (回访) to the rater, "
+        "which must be recorded before it closes",
+    )
 
 
 class FrictionOut(Schema):
@@ -243,6 +249,7 @@ def friction_act(
         deadline=payload.deadline,
         change=payload.change,
         version=payload.version,
+        return_visit=payload.return_visit,
     )
     again = selectors.friction_detail(principal=principal, friction_id=friction_id)
     return friction_json(again.friction, again)

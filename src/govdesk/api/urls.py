@@ -14,6 +14,7 @@ from govdesk.api.certificates import router as issued_certificates_router
 from govdesk.api.certificates import verify_router
 from govdesk.api.frictions import router as frictions_router
 from govdesk.api.people import router as people_router
+from govdesk.api.ratings import router as ratings_router
 
 api = NinjaAPI(
     title="govdesk API",
@@ -34,6 +35,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/people", people_router)
 api.add_router("/applications", applications_router)
+api.add_router("/applications", ratings_router)
 api.add_router("/bundles", bundles_router)
 api.add_router("/matters", matters_router)
 api.add_router("/certificate-types", certificates_router)

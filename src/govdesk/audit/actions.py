@@ -53,6 +53,9 @@ class AuditAction(models.TextChoices):
     FRICTION_LIST = "friction.list", _("Frictions listed")
     PROBLEM_ACT = "problem.act", _("Problem moved in its loop")
     PROBLEM_CHANGE = "problem.change", _("Configuration changed to rectify a problem")
+    # 好差评: a resident's rating (refusals too) and the one invitation to rate.
+    RATING_SUBMIT = "rating.submit", _("Service rated")
+    RATING_INVITE = "rating.invite", _("Invited to rate a service")
     # Configuration in the admin (audit/adminsite.py): every save and delete of every model,
     # with the fields changed; a change refused for want of the security permission.
     ADMIN_CREATED = "admin.created", _("Created in the admin")

@@ -48,7 +48,9 @@ _OPEN = frozenset({ProblemStatus.NEW, ProblemStatus.TRIAGED, ProblemStatus.REOPE
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.TRIAGE, _OPEN, ProblemStatus.TRIAGED, frozenset({Role.OPERATOR})),
-    Transition(Action.ASSIGN, _OPEN, ProblemStatus.ASSIGNED, frozenset({Role.OPERATOR})),
+    # The platform assigns what has an owner from the start: a poor rating (差评) goes to the
+    # department that handled the application (谁办理、谁负责).
+    Transition(Action.ASSIGN, _OPEN, ProblemStatus.ASSIGNED, frozenset({Role.OPERATOR, SYSTEM})),
     Transition(
         Action.START,
         frozenset({ProblemStatus.ASSIGNED}),

@@ -23,6 +23,7 @@ from govdesk.audit.services import audit_record, person_subject
 from govdesk.audit.transactions import atomic
 from govdesk.catalog.models import Matter
 from govdesk.catalog.search import normalize
+from govdesk.catalog.services import COMMUNITY_DEPARTMENT
 from govdesk.common.errors import Invalid, NotAllowed, NotFound
 from govdesk.common.principal import Principal
 from govdesk.common.roles import SYSTEM, SYSTEM_NAME, Role
@@ -50,6 +51,8 @@ MINUTES_LOST: dict[str, float] = {
 }
 #: Working days an owner department has to rectify a problem, unless the assignment says.
 DEFAULT_DAYS = 15
+#: The steps that close a poor rating's problem: each needs the return visit (回访) recorded.
+RETURN_VISIT_BEFORE = frozenset({Action.RECTIFY, Action.REJECT})
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,22 @@ def _number(prefix: str) -> str:
     return f"{prefix}{timezone.localdate():%Y%m%d}{NumberTicket.objects.create().pk:08d}"
 
 
-def signature_of(kind: str, matter: Matter | None, field: str, material: str, query: str) -> str:
+def signature_of(
+    kind: str, matter: Matter | None, field: str, material: str, query: str, own: str = ""
+) -> str:
     """What makes two frictions one problem: the kind, the matter, and the field, material or
-    search query they concern (the query normalised as the search reads it)."""
-    text = "|".join(
-        [kind, matter.code if matter else "", field, material, normalize(query) if query else ""]
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    search query they concern (the query normalised as the search reads it). ``own`` makes a
+    problem of its own (a poor rating: each gets its return visit and its answer)."""
+    parts = [
+        kind,
+        matter.code if matter else "",
+        field,
+        material,
+        normalize(query) if query else "",
+    ]
+    if own:
+        parts.append(own)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def _title(kind: str, matter: Matter | None, field: str, material: str, query: str) -> str:
@@ -168,9 +180,11 @@ def friction_record(
     department: Department | None = None,
     person: Person | None = None,
     minutes_lost: float | None = None,
+    own_problem: bool = False,
 ) -> Friction | None:
     """A stutter the platform saw itself (a detector): recorded once per ``source_ref`` (the
-    search-log row, the event …); None when it was recorded before."""
+    search-log row, the event …); None when it was recorded before. ``own_problem``: a problem
+    of its own rather than grouped by signature (a poor rating is answered one by one)."""
     if Friction.objects.filter(kind=kind, source_ref=source_ref).exists():
         return None
     if application is not None:
@@ -190,6 +204,7 @@ def friction_record(
         context=context or Context(),
         source_ref=source_ref,
         minutes_lost=minutes_lost,
+        own=f"{kind}:{source_ref}" if own_problem else "",
     )
 
 
@@ -208,11 +223,12 @@ def _record(
     context: Context,
     source_ref: str = "",
     minutes_lost: float | None = None,
+    own: str = "",
 ) -> Friction:
     """The friction, and its problem found by signature (locked) and counted; a stutter that
     comes back after its problem was rectified reopens it."""
     now = timezone.now()
-    signature = signature_of(kind, matter, context.field, context.material, context.query)
+    signature = signature_of(kind, matter, context.field, context.material, context.query, own)
     problem = Problem.objects.select_for_update().filter(signature=signature).first()
     if problem is None:
         problem = Problem.objects.create(
@@ -331,15 +347,30 @@ def roles_of(principal: Principal, problem: Problem) -> set[str]:
     if principal.kind == "staff" and principal.role:
         roles.add(principal.role)
         user = principal.user
-        if (
+        owns = (
             user is not None
             and problem.department_id is not None
             and user.department_id == problem.department_id
-        ):
+        )
+        if owns or _community_owns(principal, problem):
             roles.add(OWNER)
     if problem.frictions.filter(reporter_ref=principal.actor().name).exists():
         roles.add(REPORTER)
     return roles
+
+
+def _community_owns(principal: Principal, problem: Problem) -> bool:
+    """A problem assigned to the residents' committee (the catalogue's ``community``
+    department, which stands for the committee of wherever it happened) is owned by the staff
+    of that community: staff of no department whose area holds where it happened (a poor
+    rating of a community window: 谁办理、谁负责)."""
+    user = principal.user
+    if user is None or user.department_id is not None or problem.department is None:
+        return False
+    if problem.department.code != COMMUNITY_DEPARTMENT[0]:
+        return False
+    first = problem.frictions.select_related("region").order_by("at").first()
+    return first is not None and principal.covers(first.region)
 
 
 @atomic()
@@ -353,11 +384,13 @@ def problem_act(
     deadline: date | None = None,
     change: dict[str, Any] | None = None,
     version: int | None = None,
+    return_visit: str = "",
 ) -> Problem:
     """A step of the problem's loop by whoever the table lets take it: assign (to a
     department, with a deadline), start, rectify (with a note, and a configuration change the
     platform applies: ``changes.change_apply``), reject (the reporters read why), confirm,
-    reopen."""
+    reopen. A poor rating (差评) is neither rectified nor rejected without the return visit
+    (回访) to the rater recorded: ``return_visit``, what the rater was told and said."""
     problem = Problem.objects.select_for_update().filter(pk=problem_id).first()
     if problem is None:
         raise NotFound(_("No such problem."))
@@ -384,6 +417,14 @@ def problem_act(
     if row.needs_note and not note:
         raise Invalid(_("Say why, or what was done."), {"note": _("Required.")})
     detail: dict[str, Any] = {}
+    return_visit = return_visit.strip()
+    if problem.kind == Kind.POOR_RATING and row.action in RETURN_VISIT_BEFORE:
+        if not return_visit:
+            raise Invalid(
+                _("A poor rating closes only after the return visit to the rater is recorded."),
+                {"return_visit": _("Record the return visit (回访): when, how, what was said.")},
+            )
+        detail["return_visit"] = return_visit[:2000]
     if row.action == Action.ASSIGN:
         owner = Department.objects.filter(code=department).first()
         if owner is None:
@@ -393,14 +434,14 @@ def problem_act(
             )
         problem.department = owner
         problem.deadline = deadline or add_working_days(timezone.localdate(), DEFAULT_DAYS)
-        detail = {"department": owner.code, "deadline": problem.deadline.isoformat()}
+        detail |= {"department": owner.code, "deadline": problem.deadline.isoformat()}
     if row.action == Action.RECTIFY:
         if change:
             if Role.OPERATOR not in roles:
                 raise NotAllowed(_("Only the data bureau changes the catalogue."))
             applied = change_apply(change)
             problem.change = applied
-            detail = {"change": applied}
+            detail["change"] = applied
             audit_record(
                 actor=principal.actor(),
                 action=AuditAction.PROBLEM_CHANGE,

@@ -57,6 +57,11 @@ urlpatterns = [
         views.receipt_pdf,
         name="receipt_pdf",
     ),
+    path(
+        "me/applications/<uuid:application_id>/rating/",
+        views.rating,
+        name="rating",
+    ),
     path("me/certificates/", views.my_certificates, name="my_certificates"),
     path(
         "me/certificates/<str:number>/download/",

@@ -43,7 +43,7 @@ from govdesk.catalog import selectors as catalog
 from govdesk.catalog import services as catalog_services
 from govdesk.catalog.i18n import language, text
 from govdesk.catalog.models import Bundle, Matter
-from govdesk.common.errors import DomainError, Unavailable
+from govdesk.common.errors import DomainError, Invalid, Unavailable
 from govdesk.common.http import client_ip
 from govdesk.common.replica import stale_reads_ok
 from govdesk.organisations.models import Department
@@ -74,6 +74,9 @@ from govdesk.presentation.values import (
     time_limits,
     timeline_rows,
 )
+from govdesk.ratings import selectors as rating_selectors
+from govdesk.ratings import services as rating_services
+from govdesk.ratings.models import RatingChannel
 
 MODE_COOKIE_AGE = int(timedelta(days=365).total_seconds())
 QUERY_MAX = 100
@@ -547,9 +550,15 @@ def _application_page(
             "editable": detail.editable,
             "errors": errors or {},
             "certificates": resident_certificates.for_application(principal, application),
+            "rating_open": _rating_open(application),
         },
         status=status,
     )
+
+
+def _rating_open(application: Application) -> bool:
+    stage = rating_selectors.open_stage(application)
+    return stage is not None and not stage.rated
 
 
 def _material_rows(
@@ -709,6 +718,66 @@ def application_submit(request: HttpRequest, person: Person, application_id: str
         _("Submitted. The community will check it; you are told by text message."),
     )
     return redirect("portal:me")
+
+
+@require_http_methods(["GET", "POST"])
+@resident_view
+def rating(request: HttpRequest, person: Person, application_id: str) -> HttpResponse:
+    """好差评: the five levels and the channel's national indicators, on one page (online, or
+    reached by the QR code on the clerk's screen: ``?channel=window``)."""
+    found = _application_for(request, person, application_id)
+    wanted = request.POST.get("channel") or request.GET.get("channel") or ""
+    channel = wanted if wanted in RatingChannel.values else str(RatingChannel.ONLINE)
+    errors: dict[str, str] = {}
+    chosen: dict[str, str] = {}
+    if request.method == "POST":
+        chosen = {k: request.POST.get(k, "") for k in request.POST if k != "csrfmiddlewaretoken"}
+        raw = request.POST.get("level", "")
+        indicators = {
+            key: int(value)
+            for key, _label in rating_selectors.indicator_choices(channel)
+            if (value := request.POST.get(f"indicator-{key}", "")).isdigit()
+        }
+        try:
+            given = rating_services.rating_submit(
+                principal=resident_principal(request, person),
+                application_id=found.pk,
+                data=rating_services.RatingInput(
+                    level=int(raw) if raw.isdigit() else 0,
+                    channel=channel,
+                    indicators=indicators,
+                    comment=request.POST.get("comment", ""),
+                ),
+            )
+        except Invalid as exc:
+            errors = exc.errors or {"level": exc.message}
+        else:
+            messages.success(request, _("Thank you: your rating was recorded."))
+            if given.poor:
+                messages.info(
+                    request,
+                    _(
+                        "The department that handled it will call you back and answer within "
+                        "15 working days. You may rate again after it is put right."
+                    ),
+                )
+            return redirect("portal:application", application_id=found.pk)
+    stage = rating_selectors.open_stage(found)
+    return render(
+        request,
+        "portal/rating.html",
+        {
+            "application": found,
+            "matter_name": text(found.matter.name, found.matter.en, "name"),
+            "stage": stage,
+            "channel": channel,
+            "levels": rating_selectors.level_choices(),
+            "indicators": rating_selectors.indicator_choices(channel),
+            "errors": errors,
+            "chosen": chosen,
+        },
+        status=422 if errors else 200,
+    )
 
 
 @resident_view

@@ -48,6 +48,7 @@ from govdesk.presentation.values import (
     time_limits,
     timeline_rows,
 )
+from govdesk.ratings import selectors as rating_selectors
 from govdesk.workbench import forms as wb
 from govdesk.workbench import personrefs
 
@@ -806,6 +807,7 @@ def _application_context(
             "last_return": detail.last_return,
             "changes": wb.return_changes(detail.last_return),
             "idem": _idempotency_key(),
+            "rating_qr": rating_selectors.window_qr(scope.applications[0]),
         }
     )
     return context
