@@ -166,3 +166,20 @@ class ProblemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.action}"
+
+
+class DetectorMark(models.Model):
+    """How far a detector has read what the platform records (the last row it saw), so that
+    each run reads only what is new: ``detectors.frictions_detect``."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    last_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("detector mark")
+        verbose_name_plural = _("detector marks")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.last_id}"
