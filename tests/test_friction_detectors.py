@@ -412,3 +412,29 @@ def test_the_task_wraps_the_service(api: Any, world: Any) -> None:
 def test_every_automatic_kind_has_its_detector() -> None:
     by_hand = {Kind.REPORTED, Kind.POOR_RATING, Kind.SERVER_ERROR, Kind.DELIVERY_FAILED}
     assert set(detectors.DETECTORS) == set(Kind.values) - {str(k) for k in by_hand}
+
+
+# --- the stats tallies --------------------------------------------------------------------
+
+
+def test_the_stats_from_the_tallies_are_the_stats_from_the_frictions(
+    api: Any, clerk: str, world: Any
+) -> None:
+    from govdesk.accounts.models import User
+    from govdesk.common.principal import Principal
+    from govdesk.frictions.selectors import _count, _scoped, _Totals, friction_stats
+    from govdesk.frictions.tallies import tallies_rebuild
+
+    _search(api, NOTHING)
+    _search(api, "比特币矿机")
+    _act(api, clerk, _submitted(api, clerk), "return", comment="照片不清晰")
+    api.post("/api/v1/frictions", clerk, {"summary": "卡住了", "screen": "/staff/"})
+    _detect()
+    operator = Principal(kind="staff", user=User.objects.get(username="operator.data"))
+    from_tallies = friction_stats(principal=operator)
+    counted = _Totals()
+    _count(_scoped(operator), counted)
+    assert from_tallies == counted.stats()
+    assert sum(from_tallies.by_kind.values()) == Friction.objects.count() == 4
+    tallies_rebuild()
+    assert friction_stats(principal=operator) == from_tallies
