@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from govdesk.applications.lifecycle import Action
@@ -74,13 +74,19 @@ def _advance(mark: DetectorMark, last_id: int) -> None:
     mark.save()
 
 
-def _window(mark: DetectorMark, top: int | None, batch: int) -> tuple[int, int, bool]:
-    """(after, upto, more): the ids to read this run, at most ``batch`` of them."""
+def _window(
+    mark: DetectorMark, rows: QuerySet[Any], top: int | None, batch: int
+) -> tuple[int, int, int, bool]:
+    """(after, upto, how many, more): the next ``batch`` rows of ``rows`` after the mark, up to
+    ``top``, as a range of ids (gaps in the ids cost nothing)."""
     after = mark.last_id
     if top is None or top <= after:
-        return after, after, False
-    upto = min(top, after + batch)
-    return after, upto, upto < top
+        return after, after, 0, False
+    ahead = rows.filter(id__gt=after, id__lte=top).order_by("id").values_list("id", flat=True)
+    nth = list(ahead[batch - 1 : batch])
+    if nth and nth[0] < top:
+        return after, nth[0], batch, True
+    return after, top, batch if nth else ahead.count(), False
 
 
 def _rectified(kind: str) -> list[Problem]:
@@ -120,11 +126,10 @@ def detect_search_no_result(batch: int) -> Found:
     found = Found()
     mark = _mark(Kind.SEARCH_NO_RESULT)
     top = SearchLog.objects.aggregate(top=Max("id"))["top"]
-    after, upto, found.more = _window(mark, top, batch)
+    after, upto, found.scanned, found.more = _window(mark, SearchLog.objects.all(), top, batch)
     if upto == after:
         return found
     rows = SearchLog.objects.filter(id__gt=after, id__lte=upto)
-    found.scanned = upto - after
     for pk, query in rows.filter(results=0).values_list("id", "query").order_by("id"):
         if friction_record(
             kind=Kind.SEARCH_NO_RESULT,
@@ -149,13 +154,12 @@ def detect_search_abandoned(batch: int) -> Found:
     mark = _mark(Kind.SEARCH_ABANDONED)
     cutoff = timezone.now() - timedelta(minutes=settings.FRICTION_ABANDONED_MINUTES)
     top = SearchLog.objects.filter(at__lte=cutoff).aggregate(top=Max("id"))["top"]
-    after, upto, found.more = _window(mark, top, batch)
+    after, upto, found.scanned, found.more = _window(mark, SearchLog.objects.all(), top, batch)
     if upto == after:
         return found
     rows = SearchLog.objects.filter(
         id__gt=after, id__lte=upto, results__gt=0, channel__in=OPEN_TRACKED_CHANNELS
     )
-    found.scanned = upto - after
     for pk, query in rows.filter(opened="").values_list("id", "query").order_by("id"):
         if friction_record(
             kind=Kind.SEARCH_ABANDONED,
@@ -181,10 +185,11 @@ def _events(
     found = Found()
     mark = _mark(name)
     top = ApplicationEvent.objects.aggregate(top=Max("id"))["top"]
-    after, upto, found.more = _window(mark, top, batch)
+    after, upto, found.scanned, found.more = _window(
+        mark, ApplicationEvent.objects.all(), top, batch
+    )
     if upto == after:
         return mark, [], found, upto
-    found.scanned = upto - after
     events = list(
         ApplicationEvent.objects.filter(id__gt=after, id__lte=upto, action__in=list(actions))
         .select_related("application", "application__matter", "application__region")
