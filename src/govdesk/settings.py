@@ -336,6 +336,36 @@ FRICTION_VERIFY_AFTER = env_int(
     "Occurrences of a rectified problem's context without the stutter (the same search, the "
     "same field in new applications …) after which the platform marks it verified.",
 )
+FRICTION_DETECT_BATCH = env_int(
+    "GOVDESK_FRICTION_DETECT_BATCH",
+    10000,
+    "Rows of the search log or the application timeline each friction detector reads in one "
+    "pass (`govdesk frictions detect`, the worker); what is left is read by the next pass.",
+)
+FRICTION_DETECT_SECONDS = env_int(
+    "GOVDESK_FRICTION_DETECT_SECONDS",
+    300,
+    "Seconds between two runs of the friction detectors in `govdesk outbox-worker`; 0 turns "
+    "the periodic run off (run `govdesk frictions detect` from cron instead).",
+)
+FRICTION_ABANDONED_MINUTES = env_int(
+    "GOVDESK_FRICTION_ABANDONED_MINUTES",
+    30,
+    "Minutes after a search on the portal with results, none of them opened, at which the "
+    "platform counts it as abandoned (a search_abandoned friction).",
+)
+FRICTION_SLOW_FACTOR = env_float(
+    "GOVDESK_FRICTION_SLOW_FACTOR",
+    3.0,
+    "An application whose acceptance to approval took more than this many times its matter's "
+    "median is a slow_step friction.",
+)
+FRICTION_SLOW_MIN_SAMPLES = env_int(
+    "GOVDESK_FRICTION_SLOW_MIN_SAMPLES",
+    5,
+    "Approved applications of a matter needed before its median time is trusted to call one "
+    "of them slow.",
+)
 
 WORKDAY_CALENDAR = env_str(
     "GOVDESK_WORKDAY_CALENDAR",

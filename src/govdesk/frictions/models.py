@@ -142,7 +142,11 @@ class Friction(models.Model):
                 name="friction_once_per_source",
             )
         ]
-        indexes = [models.Index(fields=["-at"]), models.Index(fields=["region", "-at"])]
+        indexes = [
+            models.Index(fields=["-at"]),
+            models.Index(fields=["region", "-at"]),
+            models.Index(fields=["reporter_ref"]),  # what a person reported (the stats)
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -166,3 +170,59 @@ class ProblemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.action}"
+
+
+class DetectorMark(models.Model):
+    """How far a detector has read what the platform records (the last row it saw), so that
+    each run reads only what is new: ``detectors.frictions_detect``."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    last_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("detector mark")
+        verbose_name_plural = _("detector marks")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.last_id}"
+
+
+class KindTally(models.Model):
+    """Frictions counted by community, department, kind and week (a Monday, local time) as
+    they are recorded: the dashboard's stats add these up instead of reading every friction.
+    Two recordings at once may each add a row for the same key; the sums stay right."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, null=True, related_name="+")
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    week = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    minutes_lost = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["region", "department", "kind", "week"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.week} {self.count}"
+
+
+class ProblemTally(models.Model):
+    """Frictions counted by problem, community and department (for the stats by status: the
+    problem's status is read when they are added up)."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, null=True, related_name="+")
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["problem", "region", "department"])]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.count}"

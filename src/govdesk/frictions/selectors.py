@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,8 +24,9 @@ from govdesk.common.idnumbers import redact_numbers
 from govdesk.common.principal import Principal
 from govdesk.common.roles import Role
 from govdesk.frictions import lifecycle
-from govdesk.frictions.models import Friction, Problem, ProblemEvent
+from govdesk.frictions.models import Friction, KindTally, Problem, ProblemEvent, ProblemTally
 from govdesk.frictions.services import roles_of
+from govdesk.organisations.models import Department
 from govdesk.organisations.selectors import subtree_ids
 
 #: Staff who see every friction of their area (the data bureau).
@@ -181,31 +183,109 @@ class Stats:
 
 
 def friction_stats(*, principal: Principal) -> Stats:
-    """Counts of the frictions this principal may read, by kind, status, department and week
-    (a few grouped queries whatever their number)."""
-    rows = _scoped(principal).order_by()
+    """Counts of the frictions this principal may read, by kind, status, department and week.
+    The data bureau and staff without a department read the tallies kept as frictions are
+    recorded (``tallies``: a few small grouped queries, whatever the number of frictions),
+    plus what they reported outside their area; others' scope is narrower and is counted from
+    the frictions in one grouped pass."""
+    user = principal.user
+    home = principal.jurisdiction
+    if (
+        principal.kind == "staff"
+        and home is not None
+        and (principal.role in BUREAU or user is None or user.department_id is None)
+    ):
+        area = Q(region_id__in=subtree_ids(home))
+        if principal.role in BUREAU:
+            area |= Q(region__isnull=True)
+        totals = _from_tallies(area)
+        _count(Friction.objects.filter(reporter_ref=principal.actor().name).exclude(area), totals)
+    else:
+        totals = _Totals()
+        _count(_scoped(principal), totals)
+    return totals.stats()
 
-    def grouped(column: str) -> dict[str, int]:
-        return {
-            str(key or ""): int(n)
-            for key, n in rows.values_list(column).annotate(n=Count("id")).values_list(column, "n")
-        }
 
-    weeks = {
-        (week.date() if isinstance(week, datetime) else week).isoformat(): int(n)
-        for week, n in rows.annotate(week=TruncWeek("at"))
-        .values_list("week")
-        .annotate(n=Count("id"))
-        .values_list("week", "n")
-        if isinstance(week, datetime | date)
-    }
-    return Stats(
-        by_kind=grouped("kind"),
-        by_status=grouped("problem__status"),
-        by_department=grouped("department__code"),
-        by_week=dict(sorted(weeks.items())),
-        minutes_lost=float(rows.aggregate(total=Sum("minutes_lost"))["total"] or 0),
+@dataclass
+class _Totals:
+    kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    status: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    department: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    week: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    minutes: float = 0.0
+
+    def stats(self) -> Stats:
+        return Stats(
+            by_kind=dict(self.kind),
+            by_status=dict(self.status),
+            by_department=dict(self.department),
+            by_week=dict(sorted(self.week.items())),
+            minutes_lost=self.minutes,
+        )
+
+
+def _iso_week(week: object) -> str | None:
+    if isinstance(week, datetime):
+        return week.date().isoformat()
+    if isinstance(week, date):
+        return week.isoformat()
+    return None
+
+
+def _from_tallies(area: Q) -> _Totals:
+    totals = _Totals()
+    kinds = KindTally.objects.filter(area).order_by()
+    for kind, n in kinds.values_list("kind").annotate(n=Sum("count")).values_list("kind", "n"):
+        totals.kind[str(kind)] += int(n)
+    for code, n in (
+        kinds.values_list("department__code")
+        .annotate(n=Sum("count"))
+        .values_list("department__code", "n")
+    ):
+        totals.department[str(code or "")] += int(n)
+    for week, n in kinds.values_list("week").annotate(n=Sum("count")).values_list("week", "n"):
+        key = _iso_week(week)
+        if key is not None:
+            totals.week[key] += int(n)
+    totals.minutes = float(kinds.aggregate(total=Sum("minutes_lost"))["total"] or 0)
+    for status, n in (
+        ProblemTally.objects.filter(area)
+        .order_by()
+        .values_list("problem__status")
+        .annotate(n=Sum("count"))
+        .values_list("problem__status", "n")
+    ):
+        totals.status[str(status)] += int(n)
+    return totals
+
+
+def _count(frictions: QuerySet[Friction], totals: _Totals) -> None:
+    """Add ``frictions`` to ``totals`` (one grouped pass, folded with the problems' status)."""
+    rows = (
+        frictions.order_by()
+        .annotate(week=TruncWeek("at"))
+        .values_list("kind", "problem_id", "department_id", "week")
+        .annotate(n=Count("id"), lost=Sum("minutes_lost"))
     )
+    by_problem: dict[int, int] = defaultdict(int)
+    by_department: dict[int | None, int] = defaultdict(int)
+    for kind, problem_id, department_id, week, n, lost in rows:
+        totals.kind[str(kind)] += n
+        by_problem[problem_id] += n
+        by_department[department_id] += n
+        key = _iso_week(week)
+        if key is not None:
+            totals.week[key] += n
+        totals.minutes += float(lost or 0)
+    for pk, status in Problem.objects.filter(pk__in=list(by_problem)).values_list("pk", "status"):
+        totals.status[str(status)] += by_problem[pk]
+    codes = dict(
+        Department.objects.filter(pk__in=[d for d in by_department if d is not None]).values_list(
+            "pk", "code"
+        )
+    )
+    for department_id, n in by_department.items():
+        totals.department[str(codes.get(department_id, "")) if department_id else ""] += n
 
 
 @dataclass(frozen=True)

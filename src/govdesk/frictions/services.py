@@ -32,6 +32,7 @@ from govdesk.frictions import lifecycle
 from govdesk.frictions.changes import change_apply
 from govdesk.frictions.lifecycle import OWNER, REPORTER, Action
 from govdesk.frictions.models import Friction, Kind, Problem, ProblemEvent, ProblemStatus, Reporter
+from govdesk.frictions.tallies import tally_add
 from govdesk.organisations.models import Department, Region
 from govdesk.people.models import Person
 
@@ -273,6 +274,7 @@ def _record(
         minutes_lost=lost,
         source_ref=source_ref[:100],
     )
+    tally_add(friction)
     Problem.objects.filter(pk=problem.pk).update(
         occurrences=F("occurrences") + 1,
         people=F("people")

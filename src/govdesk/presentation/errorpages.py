@@ -6,10 +6,13 @@ page) and a way to report the problem.
 
 They are rendered without the request: no context processor runs, so nothing reads the
 session or the database and no CSRF token is needed. The 500 page above all must show when
-the database is what failed."""
+the database is what failed: it records a ``server_error`` friction for the friction log, but
+only on a best-effort basis, and shows the same page whether the record succeeded or not."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +22,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,34 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    _record_server_error(request)
     return problem_page(request, 500, PROBLEMS[500])
+
+
+def _record_server_error(request: HttpRequest) -> None:
+    """The friction log learns that a person reached this page (a ``server_error`` friction:
+    the screen, the language, the person where one is signed in). Never in the way of the
+    page: whatever fails here (the database may be what failed) is logged and forgotten."""
+    try:
+        from govdesk.frictions.models import Kind
+        from govdesk.frictions.services import Context, friction_record
+
+        user = getattr(request, "user", None)
+        staff = user if getattr(user, "is_authenticated", False) else None
+        friction_record(
+            kind=Kind.SERVER_ERROR,
+            source_ref=f"error:{uuid.uuid4()}",
+            summary=f"{request.method} {request.path}"[:500],
+            context=Context(
+                screen=request.path[:300],
+                channel="online",
+                language=getattr(request, "LANGUAGE_CODE", "") or "",
+            ),
+            region=getattr(staff, "jurisdiction", None),
+            department=getattr(staff, "department", None),
+        )
+    except Exception:  # the error page must show whatever happens here
+        logger.warning("the error page could not record its friction", exc_info=True)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
