@@ -175,3 +175,27 @@ def test_the_dashboard_the_export_and_the_public_page(world: Any) -> None:
     text = public.content.decode()
     assert "老年证" in text
     assert not re.search(r"\d{17}[\dXx]", text) and not re.search(r"1[3-9]\d{9}", text)
+
+
+def test_the_dashboard_shows_the_ratings(world: Any) -> None:
+    from govdesk.people.models import Person
+    from govdesk.ratings.models import Rating
+    from tests.conftest import accepted_certificate_application
+
+    wang = Person.objects.get(id_number=WANG)
+    for number, level in (("GD-RATED-1", 2), ("GD-RATED-2", 5)):
+        application = accepted_certificate_application(wang, number)
+        Rating.objects.create(
+            application=application,
+            person=wang,
+            stage="accepted",
+            channel="window",
+            level=level,
+            region=application.region,
+            department=application.matter.department,
+        )
+    html = staff_client("operator.data").get("/staff/frictions/dashboard/").content.decode()
+    assert 'id="chart-ratings"' in html and 'id="chart-satisfaction"' in html
+    assert "50 %" in html  # one poor rating of two
+    assert "3.50" in html  # the month's mean level
+    assert WANG not in html and "王建国" not in html

@@ -21,6 +21,7 @@ from govdesk.frictions import selectors, services
 from govdesk.frictions.models import Kind
 from govdesk.organisations.models import Department
 from govdesk.presentation import frictions as shown
+from govdesk.ratings.selectors import rating_figures
 from govdesk.workbench.views import principal_of, staff_view
 
 
@@ -181,10 +182,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "values": [n for _, n in departments],
         },
     }
+    ratings = rating_figures(principal=principal_of(request))
+    charts["ratings"] = {
+        "labels": [label for label, _ in ratings.by_level],
+        "values": [n for _, n in ratings.by_level],
+    }
+    charts["satisfaction"] = {
+        "labels": [month for month, _, _ in ratings.by_month],
+        "values": [round(mean, 2) for _, mean, _ in ratings.by_month],
+    }
     return render(
         request,
         "workbench/dashboard.html",
         {
+            "ratings": ratings,
             "board": board,
             "kinds": kinds,
             "statuses": statuses,

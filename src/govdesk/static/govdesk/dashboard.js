@@ -24,5 +24,7 @@
   draw("chart-kinds", data.kinds, "bar");
   draw("chart-weeks", data.weeks, "line");
   draw("chart-departments", data.departments, "bar");
+  draw("chart-ratings", data.ratings, "bar");
+  draw("chart-satisfaction", data.satisfaction, "line");
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 })();
