@@ -271,3 +271,16 @@ def test_the_workday_calendar(tmp_path: Path, settings: Any) -> None:
     settings.WORKDAY_CALENDAR = str(other)
     assert add_working_days(date(2029, 12, 31), 1) == date(2030, 1, 2)
     assert load_calendar(other).years == frozenset({2030})
+
+
+def test_the_worker_invites_on_its_own_schedule(world: Any, settings: Any) -> None:
+    """The outbox worker's passes run 智能邀评 once an interval, whichever worker comes first."""
+    from govdesk.ratings.services import ratings_invite_due
+
+    due = _completed("RT0009", days_ago=4)
+    settings.RATING_INVITE_SECONDS = 3600
+    assert ratings_invite_due().done == 1
+    assert RatingInvitation.objects.filter(application=due, sent=True).exists()
+    assert ratings_invite_due().done == 0  # not due again within the hour
+    settings.RATING_INVITE_SECONDS = 0
+    assert ratings_invite_due().done == 0  # off

@@ -380,6 +380,12 @@ RATING_INVITE_AFTER_DAYS = env_int(
     "Days after an application is completed without a rating before the resident is invited "
     "to rate it by text message (智能邀评; once per application; `govdesk ratings invite`).",
 )
+RATING_INVITE_SECONDS = env_int(
+    "GOVDESK_RATING_INVITE_SECONDS",
+    3600,
+    "Seconds between two runs of the rating invitations in `govdesk outbox-worker`; 0 turns the "
+    "periodic run off (run `govdesk ratings invite` from cron instead).",
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
