@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from govdesk.common.errors import DomainError, NotAllowed
 from govdesk.common.idnumbers import redact_numbers
+from govdesk.common.roles import Role
 from govdesk.forms.schema import data_elements
 from govdesk.frictions import selectors, services
 from govdesk.frictions.models import Kind
@@ -105,6 +106,9 @@ def detail(request: HttpRequest, friction_id: UUID) -> HttpResponse:
             "actions": [
                 {"code": str(a), "label": shown.button_label(a)} for a in view.allowed_actions
             ],
+            "may_assign": "assign" in view.allowed_actions,
+            "may_change": "rectify" in view.allowed_actions
+            and principal_of(request).role == Role.OPERATOR,
             "departments": Department.objects.order_by("code"),
             "is_search": view.friction.kind in {Kind.SEARCH_NO_RESULT, Kind.SEARCH_ABANDONED},
         },
