@@ -56,6 +56,7 @@ bench: setup
 	-$(PY) bench/certificates.py
 	-$(PY) bench/search.py
 	-$(PY) bench/api.py
+	-$(PY) bench/frictions.py
 	-$(PY) bench/cluster.py
 
 messages:

@@ -211,7 +211,16 @@ def measure(people: Sequence[str], specs: Sequence[FieldSpec], count_queries: bo
             connection.queries_log.clear()  # the log keeps 9,000 queries at most
             with CaptureQueriesContext(connection) as captured:
                 prefill(id_number=id_number, specs=specs)
-            queries.append(len(captured.captured_queries))
+            # The process looks at the catalogue's version at most every
+            # GOVDESK_CATALOGUE_CHECK_SECONDS (catalog.versioned), whichever call comes then:
+            # not the prefill's work, so not counted as its queries.
+            queries.append(
+                sum(
+                    1
+                    for q in captured.captured_queries
+                    if "catalog_catalogueversion" not in q["sql"]
+                )
+            )
     return Run(times, queries)
 
 
