@@ -417,6 +417,7 @@ def measure(db: str, token: str, seconds: int, figures: Figures, operations: lis
     )
     vacuum(db)
     items = {"read": reads, "create": people, "list": pages}
+    accept_share = len(accepts) // len(CONNECTIONS)  # the same for each run
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         server = server_start(db, workers=2, threads=1, connections=32, log=tmp / "gunicorn.log")
@@ -431,8 +432,7 @@ def measure(db: str, token: str, seconds: int, figures: Figures, operations: lis
                     pager.start()
                 for connections in CONNECTIONS:
                     if kind == "accept":  # each application is accepted once
-                        share = len(accepts) // len(CONNECTIONS)
-                        batch, accepts = accepts[:share], accepts[share:]
+                        batch, accepts = accepts[:accept_share], accepts[accept_share:]
                         run = wrk(server, kind, batch, token, connections, seconds, tmp)
                         if run.requests > len(batch):
                             raise SystemExit("the accept pool ran out; raise it")
