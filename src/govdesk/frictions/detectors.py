@@ -429,17 +429,23 @@ def frictions_detect(*, batch: int | None = None, until_done: bool = False) -> d
 SCHEDULE = "_schedule"
 
 
+def periodic_turn(name: str, every: int) -> bool:
+    """Whether this worker's pass runs the periodic work ``name`` now: ``every`` seconds have
+    passed since its last run by any worker, and this worker's update moved its mark first (so
+    one of several workers runs it). ``every`` 0 or less: never (left to cron)."""
+    if every <= 0:
+        return False
+    now = timezone.now()
+    DetectorMark.objects.get_or_create(name=name)
+    due = Q(last_at__isnull=True) | Q(last_at__lte=now - timedelta(seconds=every))
+    return bool(DetectorMark.objects.filter(due, name=name).update(last_at=now, runs=F("runs") + 1))
+
+
 def frictions_detect_due(*, worker: str = "", budget: float | None = None) -> Report:
     """The worker's periodic run (an ``outbox`` dispatcher, called on each of its passes): the
     detectors run when ``FRICTION_DETECT_SECONDS`` have passed since the last run by any
-    worker (the one whose update moves the mark runs them)."""
-    every = settings.FRICTION_DETECT_SECONDS
-    if every <= 0:
-        return Report()
-    now = timezone.now()
-    DetectorMark.objects.get_or_create(name=SCHEDULE)
-    due = Q(last_at__isnull=True) | Q(last_at__lte=now - timedelta(seconds=every))
-    if not DetectorMark.objects.filter(due, name=SCHEDULE).update(last_at=now, runs=F("runs") + 1):
+    worker (``periodic_turn``)."""
+    if not periodic_turn(SCHEDULE, settings.FRICTION_DETECT_SECONDS):
         return Report()
     report = frictions_detect()
     return Report(done=sum(found.raised for found in report.values()))

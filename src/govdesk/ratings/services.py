@@ -12,7 +12,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,7 +28,8 @@ from govdesk.common import outbox
 from govdesk.common.errors import Conflict, Invalid, NotAllowed
 from govdesk.common.principal import Principal
 from govdesk.frictions import services as frictions
-from govdesk.frictions.models import DetectorMark, Friction, Kind
+from govdesk.frictions.detectors import periodic_turn
+from govdesk.frictions.models import Friction, Kind
 from govdesk.ratings import selectors
 from govdesk.ratings.models import INDICATORS, Level, Rating, RatingChannel, RatingInvitation
 
@@ -242,16 +242,7 @@ INVITE_SCHEDULE = "ratings_invite"
 def ratings_invite_due(*, worker: str = "", budget: float | None = None) -> outbox.Report:
     """The worker's periodic run of 智能邀评 (an ``outbox`` dispatcher, called on each of its
     passes): ``ratings_invite`` when ``RATING_INVITE_SECONDS`` have passed since the last run by
-    any worker; the worker whose update moves the mark runs it."""
-    every = settings.RATING_INVITE_SECONDS
-    if every <= 0:
+    any worker (``frictions.detectors.periodic_turn``)."""
+    if not periodic_turn(INVITE_SCHEDULE, settings.RATING_INVITE_SECONDS):
         return outbox.Report()
-    now = timezone.now()
-    DetectorMark.objects.get_or_create(name=INVITE_SCHEDULE)
-    due = Q(last_at__isnull=True) | Q(last_at__lte=now - timedelta(seconds=every))
-    moved = DetectorMark.objects.filter(due, name=INVITE_SCHEDULE).update(
-        last_at=now, runs=F("runs") + 1
-    )
-    if not moved:
-        return outbox.Report()
-    return outbox.Report(done=ratings_invite(now=now).invited)
+    return outbox.Report(done=ratings_invite().invited)
